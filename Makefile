@@ -1,0 +1,91 @@
+# mapc — mapping-rule compiler and runtime for CRM migrations.
+#
+#   make            build bin/mapc
+#   make test       build, then run every test (prints "N passed, N failed")
+#   make asan       build with AddressSanitizer + UBSan into build-asan/ and run the tests
+#   make demo       build, then run the demo on the bundled reference rules
+#   make install PREFIX=/usr/local
+#
+# Missing Debian packages are installed by tools/deps.sh (as root).
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+PKGS     := libcjson
+WARN     := -Wall -Wextra -Werror -Wshadow -Wundef -Wwrite-strings -Wmissing-prototypes \
+            -Wstrict-prototypes -Wold-style-definition
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(SAN) \
+             -Icompiler -Iruntime -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+COMPILER_SRC := $(wildcard compiler/*.c)
+STDLIB_FILES := $(sort $(wildcard stdlib/*.map) $(wildcard stdlib/salesforce/*.json))
+GEN_OBJ      := $(BUILD)/parser.o $(BUILD)/lexer.o $(BUILD)/stdlib_data.o
+COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
+MAPC         := $(BUILD)/mapc
+
+.PHONY: all deps test asan demo install clean
+all: deps $(MAPC) bin/mapc
+
+deps:
+	@sh tools/deps.sh
+
+bin/mapc: $(MAPC)
+	@mkdir -p bin
+	cp $(MAPC) bin/mapc
+
+$(MAPC): $(COMPILER_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: compiler/%.c | $(BUILD)/parser.h
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y | $(BUILD)
+	bison -Wall -Werror -d -o $(BUILD)/parser.c $<
+
+$(BUILD)/lexer.c: grammar/lexer.l $(BUILD)/parser.h
+	flex -o $@ $<
+
+# Generated code: the usual warning set minus what flex/bison output trips.
+GEN_CFLAGS = $(filter-out -Wmissing-prototypes -Wshadow,$(ALL_CFLAGS)) -Wno-unused-function -Wno-sign-compare
+$(BUILD)/parser.o: $(BUILD)/parser.c
+	$(CC) $(GEN_CFLAGS) -c -o $@ $<
+$(BUILD)/lexer.o: $(BUILD)/lexer.c
+	$(CC) $(GEN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/embed: tools/embed.c | $(BUILD)
+	$(CC) -std=c11 -O1 -o $@ $<
+
+$(BUILD)/stdlib_data.c: $(BUILD)/embed $(STDLIB_FILES)
+	$(BUILD)/embed $@ stdlib $(STDLIB_FILES)
+
+$(BUILD)/stdlib_data.o: $(BUILD)/stdlib_data.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+test: all
+	@sh tests/run.sh $(MAPC)
+
+asan: deps
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" CFLAGS="-O1 -g" build-asan/mapc
+	ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh build-asan/mapc
+
+demo: all
+	@sh tools/demo.sh $(MAPC)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/mapc
+	install -m 755 $(MAPC) $(DESTDIR)$(PREFIX)/bin/mapc
+	install -m 644 stdlib/*.map $(DESTDIR)$(PREFIX)/share/mapc/stdlib/
+	install -m 644 stdlib/salesforce/*.json $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce/
+	install -m 644 docs/mapc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mapc.1
+	install -m 644 docs/language.md docs/diagnostics.md $(DESTDIR)$(PREFIX)/share/doc/mapc/
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(wildcard $(BUILD)/*.d)

@@ -1,0 +1,121 @@
+/*
+** mapc: the command line.
+**
+**   mapc check [--format text|json] [--schema DIR] FILE...
+**   mapc plan [--schema DIR] FILE...     check, then show rules and load order
+*/
+#include "check.h"
+#include "diag.h"
+#include "plan.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAPC_VERSION "0.1.0"
+
+static int usage(FILE *to, int rc)
+{
+    fputs("usage: mapc check [--format text|json] [--schema DIR] FILE...\n"
+          "       mapc plan [--schema DIR] FILE...\n"
+          "       mapc --version | --help\n"
+          "\n"
+          "check   parse, resolve, type-check and lint .map rule files against the\n"
+          "        Salesforce schema (the stdlib's, or the org describe files in DIR).\n"
+          "        Exit status: 0 clean or warnings only, 1 errors, 2 usage.\n"
+          "plan    check, then print the rules by source kind and the object load order.\n", to);
+    return rc;
+}
+
+typedef struct Opts {
+    const char *format;
+    const char *schema;
+    char **files;
+    int nfiles;
+} Opts;
+
+static int parse_opts(int argc, char **argv, Opts *o)
+{
+    o->format = "text";
+    o->files = xcalloc((size_t)argc, sizeof(char *));
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+            o->format = argv[++i];
+        } else if (strncmp(a, "--format=", 9) == 0) {
+            o->format = a + 9;
+        } else if (strcmp(a, "--schema") == 0 && i + 1 < argc) {
+            o->schema = argv[++i];
+        } else if (strncmp(a, "--schema=", 9) == 0) {
+            o->schema = a + 9;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "mapc: unknown option '%s'\n", a);
+            return -1;
+        } else {
+            o->files[o->nfiles++] = argv[i];
+        }
+    }
+    if (strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0) {
+        fprintf(stderr, "mapc: --format must be text or json, not '%s'\n", o->format);
+        return -1;
+    }
+    if (o->nfiles == 0) {
+        fputs("mapc: no input files\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_diags(const char *format)
+{
+    Buf out = {0};
+    if (strcmp(format, "json") == 0) {
+        diag_render_json(&out);
+        fputs(out.s, stdout);
+    } else {
+        diag_render_text(&out, 0);
+        if (out.s)
+            fputs(out.s, stderr);
+        if (diag_errors() || diag_warnings())
+            fprintf(stderr, "%d error%s, %d warning%s\n", diag_errors(), diag_errors() == 1 ? "" : "s",
+                    diag_warnings(), diag_warnings() == 1 ? "" : "s");
+    }
+    buf_free(&out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr, 2);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+        return usage(stdout, 0);
+    if (strcmp(cmd, "--version") == 0) {
+        puts("mapc " MAPC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "check") != 0 && strcmp(cmd, "plan") != 0) {
+        fprintf(stderr, "mapc: unknown command '%s'\n", cmd);
+        return usage(stderr, 2);
+    }
+    Opts o = {0};
+    if (parse_opts(argc, argv, &o) < 0) {
+        free(o.files);
+        return usage(stderr, 2);
+    }
+    CheckResult res;
+    int errors = check_files(&res, o.files, o.nfiles, o.schema);
+    print_diags(o.format);
+    if (strcmp(cmd, "plan") == 0 && errors == 0) {
+        Buf out = {0};
+        plan_describe(&res.prog, &res.schema, &out);
+        fputs(out.s, stdout);
+        buf_free(&out);
+    }
+    check_free(&res);
+    diag_free_all();
+    srcloc_free_all();
+    free(o.files);
+    return errors ? 1 : 0;
+}

@@ -1,0 +1,103 @@
+#!/bin/sh
+# Run every test with the mapc binary given as $1 (default build/mapc).
+# Prints one line per failure and a closing "N passed, N failed".
+# UPDATE_GOLDEN=1 rewrites the expected outputs from what mapc prints now.
+set -u
+MAPC=$(cd "$(dirname "${1:-build/mapc}")" && pwd)/$(basename "${1:-build/mapc}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# Compare $1 (actual file) with golden $2; update it under UPDATE_GOLDEN=1.
+golden() {
+    if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+        cp "$1" "$2"
+        ok
+    elif [ ! -f "$2" ]; then
+        bad "$3: no golden file $2 (run with UPDATE_GOLDEN=1)"
+    elif cmp -s "$1" "$2"; then
+        ok
+    else
+        bad "$3"
+        diff -u "$2" "$1" | head -40
+    fi
+}
+
+# 1. Golden diagnostics: tests/check/NAME.map -> NAME.out (text, with exit status)
+#    and, where NAME.json exists, the --format json output.
+for map in "$ROOT"/tests/check/*.map; do
+    name=$(basename "$map" .map)
+    (cd "$ROOT/tests/check" && "$MAPC" check "$name.map" >"$tmp/out" 2>&1; echo "[exit $?]" >>"$tmp/out")
+    golden "$tmp/out" "$ROOT/tests/check/$name.out" "check $name"
+    if [ -f "$ROOT/tests/check/$name.json" ]; then
+        (cd "$ROOT/tests/check" && "$MAPC" check --format json "$name.map" >"$tmp/json" 2>/dev/null)
+        golden "$tmp/json" "$ROOT/tests/check/$name.json" "check --format json $name"
+    fi
+done
+
+# 2. Every diagnostic code has a golden test and a section in docs/diagnostics.md.
+for code in $(sed -n 's/^DIAG([A-Z_]*, *"\([a-z-]*\)".*/\1/p' "$ROOT/compiler/diagnostics.def"); do
+    if grep -l "\[$code\]" "$ROOT"/tests/check/*.out >/dev/null 2>&1; then ok; else bad "no golden test reports [$code]"; fi
+    if grep -q "^## \`$code\`" "$ROOT/docs/diagnostics.md"; then ok; else bad "docs/diagnostics.md has no section for $code"; fi
+done
+
+# 3. The reference rules and every stdlib module check clean (no errors, no warnings).
+for f in "$ROOT"/rules/*.map; do
+    if "$MAPC" check "$f" >"$tmp/out" 2>&1 && [ ! -s "$tmp/out" ]; then ok; else bad "mapc check $f is not clean"; cat "$tmp/out"; fi
+done
+
+# 4. docs/language.md: every ```map block checks clean; every ```map-error block
+#    fails with the code named on its first line (# error: [code]).
+awk -v dir="$tmp/docs" '
+    BEGIN { n = 0; system("mkdir -p " dir) }
+    /^```map(-error)?$/ { n++; kind = ($0 ~ /error/) ? "err" : "ok"; file = sprintf("%s/%03d.%s.map", dir, n, kind); inblock = 1; next }
+    /^```/ && inblock { inblock = 0; close(file); next }
+    inblock { print > file }
+' "$ROOT/docs/language.md"
+for f in "$tmp"/docs/*.map; do
+    [ -f "$f" ] || continue
+    case "$f" in
+    *.ok.map)
+        if "$MAPC" check "$f" >"$tmp/out" 2>&1 && [ ! -s "$tmp/out" ]; then ok
+        else bad "docs/language.md example $(basename "$f") does not check clean"; cat "$tmp/out"; head -5 "$f"; fi ;;
+    *.err.map)
+        code=$(sed -n '1s/.*error: \[\([a-z-]*\)\].*/\1/p' "$f")
+        "$MAPC" check "$f" >"$tmp/out" 2>&1
+        rc=$?
+        if [ "$rc" = 1 ] && [ -n "$code" ] && grep -q "\[$code\]" "$tmp/out"; then ok
+        else bad "docs/language.md error example $(basename "$f") should fail with [$code]"; cat "$tmp/out"; fi ;;
+    esac
+done
+
+# 5. Command line: usage errors exit 2, unreadable files are reported.
+"$MAPC" >/dev/null 2>&1; [ $? = 2 ] && ok || bad "mapc with no arguments should exit 2"
+"$MAPC" check >/dev/null 2>&1; [ $? = 2 ] && ok || bad "mapc check with no files should exit 2"
+"$MAPC" check --format xml "$ROOT/rules/customerio_to_salesforce.map" >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--format xml should exit 2"
+"$MAPC" check "$tmp/missing.map" >"$tmp/out" 2>&1; rc=$?
+if [ $rc = 1 ] && grep -q "cannot read .*missing.map" "$tmp/out"; then ok; else bad "a missing file should be an [io] error"; fi
+
+# 6. --schema DIR: an org's own describe files replace the stdlib's.
+mkdir -p "$tmp/org"
+cp "$ROOT"/stdlib/salesforce/*.json "$tmp/org/"
+"$MAPC" check --schema "$tmp/org" "$ROOT/rules/customerio_to_salesforce.map" >"$tmp/out" 2>&1 && ok || { bad "--schema with the stdlib describe files"; cat "$tmp/out"; }
+rm "$tmp/org/Task.json"
+"$MAPC" check --schema "$tmp/org" "$ROOT/rules/customerio_to_salesforce.map" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "unknown object 'Task'" "$tmp/out"; then ok; else bad "--schema without Task.json should report unknown object Task"; fi
+
+# 7. Broken input never crashes the checker: mutants of the reference rules and
+#    the stdlib, plus every kept crasher in tests/fuzz/regress/.
+if python3 "$ROOT/tests/fuzz/mutate.py" "$MAPC" "${FUZZ_N:-40}" "$ROOT/rules/customerio_to_salesforce.map" \
+        "$ROOT/stdlib/customerio.map" >"$tmp/fuzz" 2>&1; then ok; else bad "mutation test"; cat "$tmp/fuzz"; fi
+for f in "$ROOT"/tests/fuzz/regress/*.map; do
+    [ -f "$f" ] || continue
+    "$MAPC" check "$f" >/dev/null 2>&1
+    [ $? -le 2 ] && ok || bad "regression $(basename "$f") crashes"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
