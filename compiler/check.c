@@ -93,7 +93,9 @@ static void load_modules(Program *prog)
     vec_free(&loaded);
 }
 
-static void load_schema(CheckResult *res, const char *schema_dir)
+/* Returns -1 when the schema cannot be read at all: checking against
+** nothing would only bury the real error under unknown objects. */
+static int load_schema(CheckResult *res, const char *schema_dir)
 {
     const Decl *target = NULL;
     for (int i = 0; i < res->prog.ndecls && !target; i++)
@@ -102,16 +104,20 @@ static void load_schema(CheckResult *res, const char *schema_dir)
     if (target && strcmp(target->name, "salesforce") != 0) {
         diag_report(D_UNKNOWN_MODULE, target->name_span, "unknown target '%s'", target->name);
         diag_hint("mapc targets salesforce");
-        return;
+        return -1;
     }
     if (schema_dir) {
-        if (schema_load_dir(&res->schema, schema_dir) < 0)
-            diag_report(D_IO, SPAN_NONE, "cannot read schema directory %s: %s", schema_dir, strerror(errno));
-        return;
+        if (schema_load_dir(&res->schema, schema_dir) < 0) {
+            diag_report(D_IO, SPAN_NONE, "cannot read schema directory: %s", strerror(errno));
+            diag_path(schema_dir);
+            return -1;
+        }
+        return 0;
     }
     for (const StdlibFile *f = stdlib_files; f->name; f++)
         if (strncmp(f->name, "salesforce/", 11) == 0 && strstr(f->name, ".json"))
             schema_load_describe(&res->schema, load_stdlib_file(f));
+    return 0;
 }
 
 static void check_permissions(Sema *s)
@@ -164,13 +170,15 @@ int check_files(CheckResult *res, char **files, int nfiles, const char *schema_d
     for (int i = 0; i < nfiles; i++) {
         int file = srcloc_read(files[i]);
         if (file < 0) {
-            diag_report(D_IO, SPAN_NONE, "cannot read %s: %s", files[i], strerror(errno));
+            diag_report(D_IO, SPAN_NONE, "cannot read the file: %s", strerror(errno));
+            diag_path(files[i]);
             continue;
         }
         parse_file(file, &res->prog, false);
     }
     load_modules(&res->prog);
-    load_schema(res, schema_dir);
+    if (load_schema(res, schema_dir) < 0)
+        return diag_errors();
     return sema_check(&res->prog, &res->schema);
 }
 

@@ -73,6 +73,7 @@ void diag_report(DiagCode c, Span at, const char *fmt, ...)
     d->span = at;
     d->msg = msg;
     d->hint = NULL;
+    d->path = NULL;
     d->seq = ndiags++;
     if (d->sev == DIAG_ERROR)
         nerrors++;
@@ -102,6 +103,14 @@ void diag_severity(DiagSeverity sev)
     d->sev = sev;
     nerrors += sev == DIAG_ERROR;
     nwarnings += sev == DIAG_WARNING;
+}
+
+void diag_path(const char *path)
+{
+    if (!ndiags || muted_hint)
+        return;
+    free(diags[ndiags - 1].path);
+    diags[ndiags - 1].path = xstrdup(path);
 }
 
 int diag_errors(void) { return nerrors; }
@@ -165,7 +174,7 @@ void diag_render_text(Buf *out, int color)
             srcloc_linecol(d->span.file, d->span.start, &line, &col);
             buf_printf(out, "%s:%d:%d: ", f->name, line, col);
         } else {
-            buf_puts(out, "mapc: ");
+            buf_printf(out, "%s: ", d->path ? d->path : "mapc");
         }
         buf_printf(out, "%s: %s [%s]\n", sev_name(d->sev), d->msg, code_names[d->code]);
         if (f)
@@ -190,7 +199,7 @@ void diag_render_json(Buf *out)
         }
         buf_puts(out, i ? ",\n  {" : "\n  {");
         buf_puts(out, "\"file\": ");
-        buf_json_string(out, f ? f->name : "");
+        buf_json_string(out, f ? f->name : d->path ? d->path : "");
         buf_printf(out, ", \"line\": %d, \"column\": %d, \"end\": {\"line\": %d, \"column\": %d}",
                    line, col, eline, ecol);
         buf_printf(out, ", \"severity\": \"%s\", \"code\": \"%s\", \"message\": ",
@@ -210,6 +219,7 @@ void diag_free_all(void)
     for (int i = 0; i < ndiags; i++) {
         free(diags[i].msg);
         free(diags[i].hint);
+        free(diags[i].path);
     }
     free(diags);
     diags = NULL;

@@ -24,6 +24,7 @@ typedef struct Diag {
     Span span;
     char *msg;
     char *hint;    /* may be NULL */
+    char *path;    /* a file with no loaded text (unreadable input); may be NULL */
     int seq;       /* report order, to keep the sort stable */
 } Diag;
 
@@ -33,6 +34,8 @@ void diag_report(DiagCode c, Span at, const char *fmt, ...) __attribute__((forma
 /* Change the severity of the last reported diagnostic (a certain violation
 ** of a check whose code is a warning by default becomes an error). */
 void diag_severity(DiagSeverity sev);
+/* Name the file of the last diagnostic when it has no span (an unreadable file). */
+void diag_path(const char *path);
 /* Attach a fix hint to the last reported diagnostic. */
 void diag_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int diag_errors(void);

@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,9 +232,10 @@ int schema_load_dir(Schema *s, const char *dir)
     int loaded = 0;
     for (int i = 0; i < names.n; i++) {
         int file = srcloc_read(names.v[i]);
-        if (file < 0)
-            diag_report(D_IO, SPAN_NONE, "cannot read %s", (char *)names.v[i]);
-        else if (schema_load_describe(s, file) == 0)
+        if (file < 0) {
+            diag_report(D_IO, SPAN_NONE, "cannot read the describe file: %s", strerror(errno));
+            diag_path(names.v[i]);
+        } else if (schema_load_describe(s, file) == 0)
             loaded++;
         free(names.v[i]);
     }

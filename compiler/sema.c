@@ -433,6 +433,8 @@ static Ty call_builtin(Sema *s, const Node *e, const Builtin *b)
         r.maxlen = (int)e->kids[1]->num;
     if (b->id == BI_HASH)
         r.maxlen = 64;
+    if (b->id == BI_STR)                /* shortest round-trip form of a double */
+        r.maxlen = args[0].k == TY_NUMBER ? 24 : args[0].k == TY_BOOL ? 5 : args[0].k == TY_STRING ? args[0].maxlen : -1;
     r.nullable = ((b->flags & BF_NULLPROP) && nulls) || (b->flags & BF_MAYBENULL);
     r.fallible = (b->flags & BF_FALLIBLE) != 0;
     return r;

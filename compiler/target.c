@@ -547,16 +547,46 @@ static void flatten(Sema *s, const Decl *r, SfObject *o, const Node *st, PtrVec 
     }
 }
 
+/* Requirements describe cannot express: one field of each group must be set. */
+static const struct {
+    const char *object;
+    const char *fields[3];
+} one_of[] = {
+    {"CampaignMember", {"LeadId", "ContactId", NULL}},
+};
+
+static bool was_written(PtrVec *written, const char *name)
+{
+    for (int j = 0; j < written->n; j++)
+        if (written->v[j] && strcmp(written->v[j], name) == 0)
+            return true;
+    return false;
+}
+
+static void required_one_of(Sema *s, const Decl *r, const SfObject *o, PtrVec *written)
+{
+    for (size_t i = 0; i < sizeof one_of / sizeof one_of[0]; i++) {
+        if (strcmp(one_of[i].object, o->name) != 0)
+            continue;
+        bool any = false;
+        for (int k = 0; one_of[i].fields[k] && !any; k++)
+            any = was_written(written, one_of[i].fields[k]);
+        if (!any) {
+            report(s, D_REQUIRED_MISSING, r->name_span, "rule %s sets neither %s.%s nor %s: a %s needs one of them",
+                   r->name, o->name, one_of[i].fields[0], one_of[i].fields[1], o->name);
+            hint(s, "add `%s = ref …` or `%s = ref …`", one_of[i].fields[0], one_of[i].fields[1]);
+        }
+    }
+}
+
 static void required_fields(Sema *s, const Decl *r, const SfObject *o, PtrVec *written)
 {
+    required_one_of(s, r, o, written);
     for (int i = 0; i < o->nfields; i++) {
         const SfField *f = o->fields[i];
         if (!schema_required_on_create(f))
             continue;
-        bool set = false;
-        for (int j = 0; j < written->n && !set; j++)
-            set = written->v[j] && strcmp(written->v[j], f->name) == 0;
-        if (!set) {
+        if (!was_written(written, f->name)) {
             report(s, D_REQUIRED_MISSING, r->name_span, "rule %s does not set %s.%s, which is required on create",
                    r->name, o->name, f->name);
             hint(s, "add `%s = …` to the rule", f->name);

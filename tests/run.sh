@@ -79,12 +79,15 @@ done
 "$MAPC" check >/dev/null 2>&1; [ $? = 2 ] && ok || bad "mapc check with no files should exit 2"
 "$MAPC" check --format xml "$ROOT/rules/customerio_to_salesforce.map" >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--format xml should exit 2"
 "$MAPC" check "$tmp/missing.map" >"$tmp/out" 2>&1; rc=$?
-if [ $rc = 1 ] && grep -q "cannot read .*missing.map" "$tmp/out"; then ok; else bad "a missing file should be an [io] error"; fi
+if [ $rc = 1 ] && grep -q "missing.map: error: cannot read the file" "$tmp/out"; then ok; else bad "a missing file should be an [io] error"; fi
 
 # 6. --schema DIR: an org's own describe files replace the stdlib's.
 mkdir -p "$tmp/org"
 cp "$ROOT"/stdlib/salesforce/*.json "$tmp/org/"
 "$MAPC" check --schema "$tmp/org" "$ROOT/rules/customerio_to_salesforce.map" >"$tmp/out" 2>&1 && ok || { bad "--schema with the stdlib describe files"; cat "$tmp/out"; }
+"$MAPC" check --schema "$tmp/no-such-dir" "$ROOT/rules/customerio_to_salesforce.map" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "no-such-dir: error: cannot read schema directory" "$tmp/out" && [ "$(grep -c error: "$tmp/out")" = 1 ]; then ok
+else bad "an unreadable --schema DIR should be one [io] error"; cat "$tmp/out"; fi
 rm "$tmp/org/Task.json"
 "$MAPC" check --schema "$tmp/org" "$ROOT/rules/customerio_to_salesforce.map" >"$tmp/out" 2>&1
 if [ $? = 1 ] && grep -q "unknown object 'Task'" "$tmp/out"; then ok; else bad "--schema without Task.json should report unknown object Task"; fi
