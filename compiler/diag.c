@@ -30,17 +30,6 @@ const char *diag_code_name(DiagCode c)
     return c < D__COUNT ? code_names[c] : "?";
 }
 
-static char *vformat(const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    char *s = xmalloc((size_t)n + 1);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    return s;
-}
-
 static bool same_span(Span a, Span b)
 {
     return a.file == b.file && a.start == b.start && a.end == b.end;
@@ -54,7 +43,7 @@ void diag_report(DiagCode c, Span at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = vformat(fmt, ap);
+    char *msg = xvprintf(fmt, ap);
     va_end(ap);
     for (int i = 0; i < ndiags; i++)
         if (diags[i].code == c && same_span(diags[i].span, at) && strcmp(diags[i].msg, msg) == 0) {
@@ -89,7 +78,7 @@ void diag_hint(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     free(d->hint);
-    d->hint = vformat(fmt, ap);
+    d->hint = xvprintf(fmt, ap);
     va_end(ap);
 }
 

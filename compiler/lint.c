@@ -491,11 +491,9 @@ static bool reason_exists(const Sema *s, int dest, const char *reason)
 
 static void expect_record(Sema *s, const Node *ex)
 {
-    SfObject *o = schema_object(s->schema, ex->str);
-    if (!o) {
-        diag_report(D_UNKNOWN_OBJECT, ex->span2, "unknown object '%s'", ex->str);
+    SfObject *o = sema_object(s, ex->str, ex->span2);
+    if (!o)
         return;
-    }
     const Node *obj = ex->kids[0];
     for (int i = 0; i < obj->nkids; i++) {
         if (schema_field(o, obj->kids[i]->str))

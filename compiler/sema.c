@@ -547,6 +547,21 @@ const Node *sema_const_value(Sema *s, const Node *e)
     return e;
 }
 
+/* The schema's object, or NULL after reporting [unknown-object]. */
+SfObject *sema_object(Sema *s, const char *name, Span at)
+{
+    SfObject *o = schema_object(s->schema, name);
+    if (!o) {
+        report(s, D_UNKNOWN_OBJECT, at, "unknown object '%s'", name);
+        const char *sug = schema_suggest_object(s->schema, name);
+        if (sug)
+            hint(s, "did you mean '%s'?", sug);
+        else if (strlen(name) > 3 && strcmp(name + strlen(name) - 3, "__c") != 0)
+            hint(s, "custom objects end in __c; with --schema DIR, the org's describe file for it is missing");
+    }
+    return o;
+}
+
 /* ---- references: ref Account(cio_account_key__c = …) */
 
 static bool rule_produces(const Sema *s, const char *object, const char *keyfield)
@@ -566,14 +581,9 @@ static Ty ref(Sema *s, const Node *e)
     Ty kt = sema_use(s, sema_expr(s, key), key);
     for (int i = 0; i < e->nkids - 1; i++) {
         const Node *on = e->kids[i];
-        SfObject *o = schema_object(s->schema, on->str);
-        if (!o) {
-            report(s, D_UNKNOWN_OBJECT, on->span, "unknown object '%s'", on->str);
-            const char *sug = schema_suggest_object(s->schema, on->str);
-            if (sug)
-                hint(s, "did you mean '%s'?", sug);
+        SfObject *o = sema_object(s, on->str, on->span);
+        if (!o)
             continue;
-        }
         SfField *f = schema_field(o, e->str);
         if (!f) {
             report(s, D_UNKNOWN_FIELD, e->span2, "%s has no field '%s'", o->name, e->str);

@@ -61,6 +61,7 @@ const Decl *sema_find(const Sema *s, DeclKind k, const char *name);
 int sema_decl_index(const Sema *s, const Decl *d);
 const Node *sema_shape_of_kind(const Sema *s, const char *kind);
 void sema_unknown_kind(const Sema *s, const char *kind, Span at);
+SfObject *sema_object(Sema *s, const char *name, Span at);
 const Node *sema_const_value(Sema *s, const Node *e);
 const char *sema_ty_name(Ty t);
 char *sema_node_text(const Node *e);

@@ -158,10 +158,8 @@ static bool field_type(Sema *s, const Node *t, SfField *f)
     if (strcmp(tn, "lookup") == 0) {
         if (t->kind != N_CALL || t->nkids != 1 || t->kids[0]->kind != N_NAME)
             return bad_type(s, t, "lookup(Object) names the parent object");
-        if (!schema_object(s->schema, t->kids[0]->str)) {
-            report(s, D_UNKNOWN_OBJECT, t->kids[0]->span, "unknown object '%s'", t->kids[0]->str);
+        if (!sema_object(s, t->kids[0]->str, t->kids[0]->span))
             return false;
-        }
         set_type(f, "reference", SF_REFERENCE, 18);
         f->refto = xcalloc(1, sizeof(char *));
         f->refto[f->nrefto++] = xstrdup(t->kids[0]->str);
@@ -221,10 +219,7 @@ static SfField *declare(Sema *s, const char *object, Span object_at, const char 
     if (!o && ol > 3 && strcmp(object + ol - 3, "__c") == 0)
         o = schema_add_object(s->schema, object, true);    /* a custom object the rules create */
     if (!o) {
-        report(s, D_UNKNOWN_OBJECT, object_at, "unknown object '%s'", object);
-        const char *sug = schema_suggest_object(s->schema, object);
-        if (sug)
-            hint(s, "did you mean '%s'? (custom objects end in __c)", sug);
+        sema_object(s, object, object_at);            /* reports it */
         return NULL;
     }
     const char *why;
@@ -691,15 +686,9 @@ void sema_rule(Sema *s, const Decl *r)
             report(s, D_TYPE_MISMATCH, r->when->span, "a when condition must be a bool, found %s", sema_ty_name(w));
     }
     if (r->target == TGT_OBJECT) {
-        SfObject *o = schema_object(s->schema, r->object);
-        if (!o) {
-            report(s, D_UNKNOWN_OBJECT, r->object_span, "unknown object '%s'", r->object);
-            const char *sug = schema_suggest_object(s->schema, r->object);
-            if (sug)
-                hint(s, "did you mean '%s'?", sug);
-        } else {
+        SfObject *o = sema_object(s, r->object, r->object_span);
+        if (o)
             record_rule(s, r, o);
-        }
     } else {
         entry_rule(s, r);
     }
