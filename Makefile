@@ -22,7 +22,9 @@ LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 COMPILER_SRC := $(wildcard compiler/*.c)
 STDLIB_FILES := $(sort $(wildcard stdlib/*.map) $(wildcard stdlib/salesforce/*.json))
 GEN_OBJ      := $(BUILD)/parser.o $(BUILD)/lexer.o $(BUILD)/stdlib_data.o
-COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
+# Runtime modules shared by mapc (compile, disasm, test) and maprun.
+PLAN_OBJ     := $(BUILD)/rt_plan.o $(BUILD)/rt_verify.o $(BUILD)/rt_disasm.o
+COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ) $(PLAN_OBJ)
 MAPC         := $(BUILD)/mapc
 
 .PHONY: all deps test asan demo install clean
@@ -39,6 +41,9 @@ $(MAPC): $(COMPILER_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: compiler/%.c | $(BUILD)/parser.h
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/rt_%.o: runtime/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y | $(BUILD)

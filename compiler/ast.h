@@ -50,8 +50,8 @@ typedef enum {
 } NodeKind;
 
 typedef enum {
-    OP_COALESCE, OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
-    OP_IN, OP_NOT_IN, OP_ADD, OP_SUB, OP_MUL, OP_DIV
+    BIN_COALESCE, BIN_OR, BIN_AND, BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE,
+    BIN_IN, BIN_NOT_IN, BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV
 } BinOp;
 
 typedef enum { BR_VALUE, BR_IN, BR_ELSE } BranchMatch;   /* stored in Node.op2 */

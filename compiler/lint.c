@@ -249,10 +249,10 @@ static void equalities(const Node *w, PtrVec *paths, PtrVec *lits)
 {
     if (!w || w->kind != N_BIN)
         return;
-    if (w->op == OP_AND) {
+    if (w->op == BIN_AND) {
         equalities(w->kids[0], paths, lits);
         equalities(w->kids[1], paths, lits);
-    } else if (w->op == OP_EQ && w->kids[1]->kind == N_STR) {
+    } else if (w->op == BIN_EQ && w->kids[1]->kind == N_STR) {
         vec_push(paths, sema_node_text(w->kids[0]));
         vec_push(lits, w->kids[1]->str);
     }
@@ -347,9 +347,9 @@ static int fold(Sema *s, const Node *e)
     case N_BOOL: return e->flag;
     case N_NOT: { int v = fold(s, e->kids[0]); return v < 0 ? -1 : !v; }
     case N_BIN:
-        if (e->op == OP_AND || e->op == OP_OR) {
+        if (e->op == BIN_AND || e->op == BIN_OR) {
             int x = fold(s, e->kids[0]), y = fold(s, e->kids[1]);
-            if (e->op == OP_AND)
+            if (e->op == BIN_AND)
                 return x == 0 || y == 0 ? 0 : (x == 1 && y == 1 ? 1 : -1);
             return x == 1 || y == 1 ? 1 : (x == 0 && y == 0 ? 0 : -1);
         }
@@ -357,10 +357,10 @@ static int fold(Sema *s, const Node *e)
         b = sema_const_value(s, e->kids[1]);
         if (!a || !b)
             return -1;
-        if ((e->op == OP_EQ || e->op == OP_NE) && a->kind == N_STR && b->kind == N_STR)
-            return (strcmp(a->str, b->str) == 0) == (e->op == OP_EQ);
-        if ((e->op == OP_IN || e->op == OP_NOT_IN) && b->kind == N_LIST && b->nkids == 0)
-            return e->op == OP_NOT_IN;
+        if ((e->op == BIN_EQ || e->op == BIN_NE) && a->kind == N_STR && b->kind == N_STR)
+            return (strcmp(a->str, b->str) == 0) == (e->op == BIN_EQ);
+        if ((e->op == BIN_IN || e->op == BIN_NOT_IN) && b->kind == N_LIST && b->nkids == 0)
+            return e->op == BIN_NOT_IN;
         return -1;
     default:
         return -1;

@@ -6,6 +6,9 @@
 */
 #include "check.h"
 #include "diag.h"
+#include "disasm.h"
+#include "emit.h"
+#include "graph.h"
 #include "plan.h"
 #include "util.h"
 
@@ -19,18 +22,24 @@ static int usage(FILE *to, int rc)
 {
     fputs("usage: mapc check [--format text|json] [--schema DIR] FILE...\n"
           "       mapc plan [--schema DIR] FILE...\n"
+          "       mapc compile [--schema DIR] FILE... -o PLAN.mapb\n"
+          "       mapc disasm PLAN.mapb\n"
+          "       mapc opcodes                  (the opcode reference, as Markdown)\n"
           "       mapc --version | --help\n"
           "\n"
-          "check   parse, resolve, type-check and lint .map rule files against the\n"
-          "        Salesforce schema (the stdlib's, or the org describe files in DIR).\n"
-          "        Exit status: 0 clean or warnings only, 1 errors, 2 usage.\n"
-          "plan    check, then print the rules by source kind and the object load order.\n", to);
+          "check    parse, resolve, type-check and lint .map rule files against the\n"
+          "         Salesforce schema (the stdlib's, or the org describe files in DIR).\n"
+          "         Exit status: 0 clean or warnings only, 1 errors, 2 usage.\n"
+          "plan     check, then print the rules by source kind and the object load order.\n"
+          "compile  check, then write the bytecode plan that maprun runs.\n"
+          "disasm   verify a plan and print it: objects, rules, splits and their code.\n", to);
     return rc;
 }
 
 typedef struct Opts {
     const char *format;
     const char *schema;
+    const char *output;
     char **files;
     int nfiles;
 } Opts;
@@ -49,6 +58,8 @@ static int parse_opts(int argc, char **argv, Opts *o)
             o->schema = argv[++i];
         } else if (strncmp(a, "--schema=", 9) == 0) {
             o->schema = a + 9;
+        } else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+            o->output = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "mapc: unknown option '%s'\n", a);
             return -1;
@@ -84,6 +95,68 @@ static void print_diags(const char *format)
     buf_free(&out);
 }
 
+/* mapc compile: check, then emit and write the plan (read back to verify it). */
+static int write_plan(CheckResult *res, const char *path)
+{
+    Plan plan;
+    emit_plan(&res->prog, &res->schema, &plan);
+    char err[256];
+    int rc = plan_write(&plan, path, err, sizeof err);
+    plan_free(&plan);
+    if (rc == 0) {
+        Plan back;
+        rc = plan_read(&back, path, err, sizeof err);
+        if (rc == 0)
+            plan_free(&back);
+    }
+    if (rc != 0)
+        fprintf(stderr, "mapc: %s: %s\n", path, err);
+    return rc == 0 ? 0 : 1;
+}
+
+static int disasm(int argc, char **argv)
+{
+    if (argc != 3)
+        return usage(stderr, 2);
+    Plan plan;
+    char err[256];
+    if (plan_read(&plan, argv[2], err, sizeof err) != 0) {
+        fprintf(stderr, "mapc: %s: %s\n", argv[2], err);
+        return 1;
+    }
+    disasm_plan(&plan, stdout);
+    plan_free(&plan);
+    return 0;
+}
+
+static int front_end(const char *cmd, int argc, char **argv)
+{
+    Opts o = {0};
+    if (parse_opts(argc, argv, &o) < 0 || (strcmp(cmd, "compile") == 0 && !o.output)) {
+        if (strcmp(cmd, "compile") == 0 && !o.output)
+            fputs("mapc: compile needs -o PLAN.mapb\n", stderr);
+        free(o.files);
+        return usage(stderr, 2);
+    }
+    CheckResult res;
+    int errors = check_files(&res, o.files, o.nfiles, o.schema);
+    print_diags(o.format);
+    int rc = errors ? 1 : 0;
+    if (strcmp(cmd, "plan") == 0 && errors == 0) {
+        Buf out = {0};
+        plan_describe(&res.prog, &res.schema, &out);
+        fputs(out.s, stdout);
+        buf_free(&out);
+    } else if (strcmp(cmd, "compile") == 0 && errors == 0) {
+        rc = write_plan(&res, o.output);
+    }
+    check_free(&res);
+    diag_free_all();
+    srcloc_free_all();
+    free(o.files);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -95,27 +168,14 @@ int main(int argc, char **argv)
         puts("mapc " MAPC_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "check") != 0 && strcmp(cmd, "plan") != 0) {
-        fprintf(stderr, "mapc: unknown command '%s'\n", cmd);
-        return usage(stderr, 2);
+    if (strcmp(cmd, "disasm") == 0)
+        return disasm(argc, argv);
+    if (strcmp(cmd, "opcodes") == 0) {
+        disasm_opcodes_md(stdout);
+        return 0;
     }
-    Opts o = {0};
-    if (parse_opts(argc, argv, &o) < 0) {
-        free(o.files);
-        return usage(stderr, 2);
-    }
-    CheckResult res;
-    int errors = check_files(&res, o.files, o.nfiles, o.schema);
-    print_diags(o.format);
-    if (strcmp(cmd, "plan") == 0 && errors == 0) {
-        Buf out = {0};
-        plan_describe(&res.prog, &res.schema, &out);
-        fputs(out.s, stdout);
-        buf_free(&out);
-    }
-    check_free(&res);
-    diag_free_all();
-    srcloc_free_all();
-    free(o.files);
-    return errors ? 1 : 0;
+    if (strcmp(cmd, "check") == 0 || strcmp(cmd, "plan") == 0 || strcmp(cmd, "compile") == 0)
+        return front_end(cmd, argc, argv);
+    fprintf(stderr, "mapc: unknown command '%s'\n", cmd);
+    return usage(stderr, 2);
 }

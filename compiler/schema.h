@@ -11,13 +11,8 @@
 
 #include <stdbool.h>
 
+#include "sftype.h"
 #include "srcloc.h"
-
-typedef enum {
-    SF_STRING, SF_TEXTAREA, SF_EMAIL, SF_PHONE, SF_URL, SF_PICKLIST, SF_MULTIPICKLIST,
-    SF_COMBOBOX, SF_ID, SF_BOOLEAN, SF_DATE, SF_DATETIME, SF_DOUBLE, SF_INT, SF_CURRENCY,
-    SF_PERCENT, SF_REFERENCE, SF_BASE64, SF_OTHER
-} SfType;
 
 typedef struct SfField {
     char *name;

@@ -279,16 +279,16 @@ static Ty binary(Sema *s, const Node *e)
     Ty b = sema_use(s, sema_expr(s, e->kids[1]), e->kids[1]);
     Ty r;
     switch ((BinOp)e->op) {
-    case OP_COALESCE:
+    case BIN_COALESCE:
         r = join(s, a, b, e->span, "'?" "?'");
         r.nullable = b.nullable;
         return r;
-    case OP_OR:
-    case OP_AND:
+    case BIN_OR:
+    case BIN_AND:
         expect_kind(s, a, TY_BOOL, e->kids[0], "an operand of 'and'/'or'");
         expect_kind(s, b, TY_BOOL, e->kids[1], "an operand of 'and'/'or'");
         return ty(TY_BOOL);
-    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+    case BIN_EQ: case BIN_NE: case BIN_LT: case BIN_LE: case BIN_GT: case BIN_GE:
         if (!loose(a) && !loose(b) && a.k != b.k) {
             report(s, D_TYPE_MISMATCH, e->span, "comparing a %s with a %s is never true",
                    sema_ty_name(a), sema_ty_name(b));
@@ -296,14 +296,14 @@ static Ty binary(Sema *s, const Node *e)
                 hint(s, "Customer.io attributes are strings: compare parse_number(…) else … with the number");
         }
         return ty(TY_BOOL);
-    case OP_IN:
-    case OP_NOT_IN:
+    case BIN_IN:
+    case BIN_NOT_IN:
         expect_kind(s, b, TY_LIST, e->kids[1], "the right side of 'in'");
         if (!loose(a) && b.k == TY_LIST && b.elem != TY_ERROR && b.elem != TY_ANY && b.elem != a.k)
             report(s, D_TYPE_MISMATCH, e->span, "a %s is never in a list of %s values",
                    sema_ty_name(a), sema_ty_name(ty(b.elem)));
         return ty(TY_BOOL);
-    case OP_ADD:
+    case BIN_ADD:
         if (a.k == TY_STRING || b.k == TY_STRING) {
             expect_kind(s, a, TY_STRING, e->kids[0], "each side of a string '+'");
             expect_kind(s, b, TY_STRING, e->kids[1], "each side of a string '+'");
@@ -313,7 +313,7 @@ static Ty binary(Sema *s, const Node *e)
             return r;
         }
         /* fall through */
-    case OP_SUB: case OP_MUL: case OP_DIV:
+    case BIN_SUB: case BIN_MUL: case BIN_DIV:
         expect_kind(s, a, TY_NUMBER, e->kids[0], "an operand of arithmetic");
         expect_kind(s, b, TY_NUMBER, e->kids[1], "an operand of arithmetic");
         r = ty(TY_NUMBER);

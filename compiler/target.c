@@ -341,7 +341,7 @@ static bool possible_values(Sema *s, const Node *e, PtrVec *out)
     case N_STR: vec_push(out, e->str); return true;
     case N_NULL: return true;
     case N_BIN:
-        return e->op == OP_COALESCE && possible_values(s, e->kids[0], out) && possible_values(s, e->kids[1], out);
+        return e->op == BIN_COALESCE && possible_values(s, e->kids[0], out) && possible_values(s, e->kids[1], out);
     case N_CALL:
         if (strcmp(e->str, "if") == 0 && e->nkids == 3)
             return possible_values(s, e->kids[1], out) && possible_values(s, e->kids[2], out);
@@ -437,7 +437,7 @@ static bool audit_field(const char *name)
 
 static void check_ref_target(Sema *s, const SfObject *o, const SfField *f, const Node *value)
 {
-    if (value->kind == N_BIN && value->op == OP_COALESCE) {
+    if (value->kind == N_BIN && value->op == BIN_COALESCE) {
         check_ref_target(s, o, f, value->kids[0]);
         check_ref_target(s, o, f, value->kids[1]);
         return;
@@ -660,12 +660,12 @@ static void collect_facts(Sema *s, const Node *w)
 {
     if (!w || w->kind != N_BIN)
         return;
-    if (w->op == OP_AND) {
+    if (w->op == BIN_AND) {
         collect_facts(s, w->kids[0]);
         collect_facts(s, w->kids[1]);
-    } else if (w->op == OP_NE && w->kids[1]->kind == N_NULL) {
+    } else if (w->op == BIN_NE && w->kids[1]->kind == N_NULL) {
         vec_push(&s->facts, sema_node_text(w->kids[0]));
-    } else if (w->op == OP_NE && w->kids[0]->kind == N_NULL) {
+    } else if (w->op == BIN_NE && w->kids[0]->kind == N_NULL) {
         vec_push(&s->facts, sema_node_text(w->kids[1]));
     }
 }

@@ -339,22 +339,22 @@ step
 /* ---- expressions */
 
 expr
-    : expr "??" expr                { $$ = ast_bin(OP_COALESCE, $1, $3); }
-    | expr "or" expr                { $$ = ast_bin(OP_OR, $1, $3); }
-    | expr "and" expr               { $$ = ast_bin(OP_AND, $1, $3); }
+    : expr "??" expr                { $$ = ast_bin(BIN_COALESCE, $1, $3); }
+    | expr "or" expr                { $$ = ast_bin(BIN_OR, $1, $3); }
+    | expr "and" expr               { $$ = ast_bin(BIN_AND, $1, $3); }
     | "not" expr                    { $$ = ast_un(N_NOT, @1, $2); }
-    | expr "==" expr                { $$ = ast_bin(OP_EQ, $1, $3); }
-    | expr "!=" expr                { $$ = ast_bin(OP_NE, $1, $3); }
-    | expr '<' expr                 { $$ = ast_bin(OP_LT, $1, $3); }
-    | expr "<=" expr                { $$ = ast_bin(OP_LE, $1, $3); }
-    | expr '>' expr                 { $$ = ast_bin(OP_GT, $1, $3); }
-    | expr ">=" expr                { $$ = ast_bin(OP_GE, $1, $3); }
-    | expr "in" expr                { $$ = ast_bin(OP_IN, $1, $3); }
-    | expr "not in" expr             { $$ = ast_bin(OP_NOT_IN, $1, $3); }
-    | expr '+' expr                 { $$ = ast_bin(OP_ADD, $1, $3); }
-    | expr '-' expr                 { $$ = ast_bin(OP_SUB, $1, $3); }
-    | expr '*' expr                 { $$ = ast_bin(OP_MUL, $1, $3); }
-    | expr '/' expr                 { $$ = ast_bin(OP_DIV, $1, $3); }
+    | expr "==" expr                { $$ = ast_bin(BIN_EQ, $1, $3); }
+    | expr "!=" expr                { $$ = ast_bin(BIN_NE, $1, $3); }
+    | expr '<' expr                 { $$ = ast_bin(BIN_LT, $1, $3); }
+    | expr "<=" expr                { $$ = ast_bin(BIN_LE, $1, $3); }
+    | expr '>' expr                 { $$ = ast_bin(BIN_GT, $1, $3); }
+    | expr ">=" expr                { $$ = ast_bin(BIN_GE, $1, $3); }
+    | expr "in" expr                { $$ = ast_bin(BIN_IN, $1, $3); }
+    | expr "not in" expr             { $$ = ast_bin(BIN_NOT_IN, $1, $3); }
+    | expr '+' expr                 { $$ = ast_bin(BIN_ADD, $1, $3); }
+    | expr '-' expr                 { $$ = ast_bin(BIN_SUB, $1, $3); }
+    | expr '*' expr                 { $$ = ast_bin(BIN_MUL, $1, $3); }
+    | expr '/' expr                 { $$ = ast_bin(BIN_DIV, $1, $3); }
     | '-' expr %prec UMINUS         { $$ = ast_un(N_NEG, @1, $2); }
     | postfix
     | postfix "else" fallback       { $$ = ast_add(ast_add(ast_node(N_ELSE, @$), $1), $3); $$->span2 = @2; }

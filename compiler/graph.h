@@ -1,10 +1,10 @@
 /*
-** plan: the shape of a checked program — which rules read which source
+** graph: the shape of a checked program — which rules read which source
 ** kinds, and the object graph (who refers to whom) with its load order.
 ** `mapc plan` prints it; the bytecode writer will store the same graph.
 */
-#ifndef MAPC_PLAN_H
-#define MAPC_PLAN_H
+#ifndef MAPC_GRAPH_H
+#define MAPC_GRAPH_H
 
 #include "ast.h"
 #include "schema.h"

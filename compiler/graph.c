@@ -1,7 +1,7 @@
 /*
-** plan: object graph, load order and the `mapc plan` summary.
+** graph: object graph, load order and the `mapc plan` summary.
 */
-#include "plan.h"
+#include "graph.h"
 
 #include <stdlib.h>
 #include <string.h>

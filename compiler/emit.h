@@ -1,0 +1,14 @@
+/*
+** emit: compile a checked program into a Plan (runtime/plan.h).
+** Call it only when sema reported no errors: it trusts names and types.
+*/
+#ifndef MAPC_EMIT_H
+#define MAPC_EMIT_H
+
+#include "ast.h"
+#include "plan.h"
+#include "schema.h"
+
+void emit_plan(const Program *prog, const Schema *schema, Plan *out);
+
+#endif
