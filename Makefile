@@ -4,6 +4,7 @@
 #   make test       build, then run every test (prints "N passed, N failed")
 #   make asan       build with AddressSanitizer + UBSan into build-asan/ and run the tests
 #   make demo       build, then run the demo on the bundled reference rules
+#   make bench      measure maprun stage against jq and a parse-only floor (BENCH_PEOPLE=N)
 #   make install PREFIX=/usr/local
 #
 # Missing Debian packages are installed by tools/deps.sh (as root).
@@ -11,7 +12,7 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libcjson
+PKGS     := libcjson lmdb
 WARN     := -Wall -Wextra -Werror -Wshadow -Wundef -Wwrite-strings -Wmissing-prototypes \
             -Wstrict-prototypes -Wold-style-definition
 CFLAGS   ?= -O2 -g
@@ -23,19 +24,29 @@ COMPILER_SRC := $(wildcard compiler/*.c)
 STDLIB_FILES := $(sort $(wildcard stdlib/*.map) $(wildcard stdlib/salesforce/*.json))
 GEN_OBJ      := $(BUILD)/parser.o $(BUILD)/lexer.o $(BUILD)/stdlib_data.o
 # Runtime modules shared by mapc (compile, disasm, test) and maprun.
-PLAN_OBJ     := $(BUILD)/rt_plan.o $(BUILD)/rt_verify.o $(BUILD)/rt_disasm.o
+PLAN_OBJ     := $(BUILD)/rt_plan.o $(BUILD)/rt_verify.o $(BUILD)/rt_disasm.o \
+                $(BUILD)/rt_vm.o $(BUILD)/rt_mapper.o $(BUILD)/rt_builtins.o $(BUILD)/rt_value.o \
+                $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o
 COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ) $(PLAN_OBJ)
 MAPC         := $(BUILD)/mapc
+MAPRUN       := $(BUILD)/maprun
+MAPRUN_OBJ   := $(BUILD)/rt_maprun.o $(BUILD)/rt_stage.o $(BUILD)/rt_stage_run.o $(BUILD)/rt_export_csv.o \
+                $(BUILD)/rt_input.o $(PLAN_OBJ)
+# Unit tests: tests/unit/test_NAME.c -> $(BUILD)/test_NAME, run by tests/run.sh.
+UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins
 
-.PHONY: all deps test asan demo install clean
-all: deps $(MAPC) bin/mapc
+.PHONY: all deps test asan demo install clean unit-tests
+all: deps $(MAPC) $(MAPRUN) bin/mapc bin/maprun
 
 deps:
 	@sh tools/deps.sh
 
-bin/mapc: $(MAPC)
+bin/%: $(BUILD)/%
 	@mkdir -p bin
-	cp $(MAPC) bin/mapc
+	cp $< $@
+
+$(MAPRUN): $(MAPRUN_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(MAPC): $(COMPILER_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -45,6 +56,19 @@ $(BUILD)/%.o: compiler/%.c | $(BUILD)/parser.h
 
 $(BUILD)/rt_%.o: runtime/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+unit-tests: $(UNIT_TESTS)
+
+$(BUILD)/test_builtins: tests/unit/test_builtins.c $(BUILD)/rt_builtins.o $(BUILD)/rt_value.o \
+                        $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+$(BUILD)/test_input: tests/unit/test_input.c runtime/input.h $(BUILD)/rt_input.o
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+# The bench's parse-only floor: maprun's reader and cJSON, nothing else.
+$(BUILD)/parse_only: tools/bench/parse_only.c runtime/input.h $(BUILD)/rt_input.o
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y | $(BUILD)
 	bison -Wall -Werror -d -o $(BUILD)/parser.c $<
@@ -71,15 +95,22 @@ $(BUILD)/stdlib_data.o: $(BUILD)/stdlib_data.c
 $(BUILD):
 	mkdir -p $(BUILD)
 
-test: all
+test: all unit-tests
 	@sh tests/run.sh $(MAPC)
 
 asan: deps
-	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" CFLAGS="-O1 -g" build-asan/mapc
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" CFLAGS="-O1 -g" build-asan/mapc build-asan/maprun unit-tests
 	ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh build-asan/mapc
 
 demo: all
 	@sh tools/demo.sh $(MAPC)
+
+# make bench: maprun stage vs jq vs the parse-only floor on generated data (docs/performance.md).
+BENCH_PEOPLE       ?= 100000
+BENCH_PEOPLE_LARGE ?= 1000000
+.PHONY: bench
+bench: all $(BUILD)/parse_only
+	python3 tools/bench/run.py --build $(BUILD) --people $(BENCH_PEOPLE) --people-large $(BENCH_PEOPLE_LARGE)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce \

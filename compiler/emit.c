@@ -6,7 +6,7 @@
 ** to them.  Constant lists and objects become JSON constants.
 */
 #include "emit.h"
-#include "builtins.h"
+#include "builtin_info.h"
 #include "graph.h"
 #include "sema.h"
 #include "util.h"
@@ -88,6 +88,11 @@ static bool const_json(const Emitter *e, const Node *n, Buf *b)
     case N_NUM: json_number(b, n->num); return true;
     case N_BOOL: buf_puts(b, n->flag ? "true" : "false"); return true;
     case N_NULL: buf_puts(b, "null"); return true;
+    case N_NEG:
+        if (n->kids[0]->kind != N_NUM)
+            return false;
+        json_number(b, -n->kids[0]->num);
+        return true;
     case N_NAME: {
         if (bound(e, n->str, &local))
             return false;
@@ -670,6 +675,13 @@ static void graph(Emitter *e)
                 p->deps[ia * p->nobjects + ib] = 1;
         }
     plan_graph_free(&g);
+}
+
+bool emit_const_json(const Program *prog, const Node *n, Buf *out)
+{
+    Emitter e = {0};
+    e.prog = prog;
+    return const_json(&e, n, out);
 }
 
 void emit_plan(const Program *prog, const Schema *schema, Plan *out)

@@ -8,7 +8,10 @@
 #include "ast.h"
 #include "plan.h"
 #include "schema.h"
+#include "util.h"
 
 void emit_plan(const Program *prog, const Schema *schema, Plan *out);
+/* A constant expression (a test's record, a literal) as JSON text; false if not constant. */
+bool emit_const_json(const Program *prog, const Node *n, Buf *out);
 
 #endif

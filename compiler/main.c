@@ -10,6 +10,7 @@
 #include "emit.h"
 #include "graph.h"
 #include "plan.h"
+#include "testrun.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,6 +25,7 @@ static int usage(FILE *to, int rc)
           "       mapc plan [--schema DIR] FILE...\n"
           "       mapc compile [--schema DIR] FILE... -o PLAN.mapb\n"
           "       mapc disasm PLAN.mapb\n"
+          "       mapc test [--schema DIR] FILE...\n"
           "       mapc opcodes                  (the opcode reference, as Markdown)\n"
           "       mapc --version | --help\n"
           "\n"
@@ -32,7 +34,8 @@ static int usage(FILE *to, int rc)
           "         Exit status: 0 clean or warnings only, 1 errors, 2 usage.\n"
           "plan     check, then print the rules by source kind and the object load order.\n"
           "compile  check, then write the bytecode plan that maprun runs.\n"
-          "disasm   verify a plan and print it: objects, rules, splits and their code.\n", to);
+          "disasm   verify a plan and print it: objects, rules, splits and their code.\n"
+          "test     check and compile, then run the files' test blocks through the VM.\n", to);
     return rc;
 }
 
@@ -95,6 +98,28 @@ static void print_diags(const char *format)
     buf_free(&out);
 }
 
+/* mapc test: compile in memory, verify the plan as maprun would, run the tests. */
+static int run_tests(CheckResult *res)
+{
+    Plan built, plan;
+    emit_plan(&res->prog, &res->schema, &built);
+    size_t n;
+    uint8_t *buf = plan_serialize(&built, &n);
+    plan_free(&built);
+    char err[256];
+    int rc = plan_parse(&plan, buf, n, err, sizeof err);
+    free(buf);
+    if (rc != 0) {
+        fprintf(stderr, "mapc: the compiled plan does not verify: %s\n", err);
+        return 1;
+    }
+    int passed = 0, failed = 0;
+    testrun_all(&res->prog, &plan, &passed, &failed, stdout);
+    printf("%d passed, %d failed\n", passed, failed);
+    plan_free(&plan);
+    return failed ? 1 : 0;
+}
+
 /* mapc compile: check, then emit and write the plan (read back to verify it). */
 static int write_plan(CheckResult *res, const char *path)
 {
@@ -149,6 +174,8 @@ static int front_end(const char *cmd, int argc, char **argv)
         buf_free(&out);
     } else if (strcmp(cmd, "compile") == 0 && errors == 0) {
         rc = write_plan(&res, o.output);
+    } else if (strcmp(cmd, "test") == 0 && errors == 0) {
+        rc = run_tests(&res);
     }
     check_free(&res);
     diag_free_all();
@@ -174,7 +201,8 @@ int main(int argc, char **argv)
         disasm_opcodes_md(stdout);
         return 0;
     }
-    if (strcmp(cmd, "check") == 0 || strcmp(cmd, "plan") == 0 || strcmp(cmd, "compile") == 0)
+    if (strcmp(cmd, "check") == 0 || strcmp(cmd, "plan") == 0 || strcmp(cmd, "compile") == 0
+        || strcmp(cmd, "test") == 0)
         return front_end(cmd, argc, argv);
     fprintf(stderr, "mapc: unknown command '%s'\n", cmd);
     return usage(stderr, 2);

@@ -8,7 +8,7 @@
 ** [unhandled-fallible] at the call, so every failure has a decided outcome.
 */
 #include "sema.h"
-#include "builtins.h"
+#include "builtin_info.h"
 #include "diag.h"
 #include "util.h"
 

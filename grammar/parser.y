@@ -88,6 +88,7 @@ static void dup_clause(ParseCtx *ctx, Span at, const char *what)
 
 %union {
     char *s;
+    const char *cs;
     Node *node;
     Decl *decl;
     int i;
@@ -109,6 +110,7 @@ static void dup_clause(ParseCtx *ctx, Span at, const char *what)
 %type <decl> item field_head fn_head fn_params rule_head rule_clauses rule_body split_head test_head
 %type <s> opt_string pair_key lhs
 %type <i> target_kind
+%type <cs> soft_keyword any_keyword
 
 %destructor { free($$); } <s>
 %destructor { ast_free($$); } <node>
@@ -290,6 +292,28 @@ stmt
 lhs
     : IDENT
     | STRING
+    | soft_keyword                  { $$ = xstrdup($1); }
+    ;
+
+/* Words that are keywords elsewhere but can name a column or a key
+** (`flag = …`, `nothing: null`).  Words that start a top-level item stay
+** out of column names, so a rule missing its '}' is still reported at the
+** next `rule`. */
+soft_keyword
+    : "key" { $$ = "key"; } | "flag" { $$ = "flag"; } | "inventory" { $$ = "inventory"; }
+    | "exclude" { $$ = "exclude"; } | "nothing" { $$ = "nothing"; } | "skip" { $$ = "skip"; }
+    | "rest" { $$ = "rest"; } | "as" { $$ = "as"; } | "given" { $$ = "given"; } | "expect" { $$ = "expect"; }
+    | "merge" { $$ = "merge"; } | "by" { $$ = "by"; } | "when" { $$ = "when"; }
+    | "quarantine" { $$ = "quarantine"; }
+    ;
+
+/* Keys of object literals and shape fields may also be item words (`kind: …`). */
+any_keyword
+    : soft_keyword
+    | "kind" { $$ = "kind"; } | "field" { $$ = "field"; } | "test" { $$ = "test"; }
+    | "source" { $$ = "source"; } | "target" { $$ = "target"; } | "use" { $$ = "use"; }
+    | "allow" { $$ = "allow"; } | "migration" { $$ = "migration"; } | "rule" { $$ = "rule"; }
+    | "split" { $$ = "split"; } | "const" { $$ = "const"; } | "fn" { $$ = "fn"; }
     ;
 
 /* flatten parse_json(.attributes.prefs) else {} as prefs { email_marketing: checkbox … rest as prefs_json__c } */
@@ -460,6 +484,7 @@ pair
 pair_key
     : STRING
     | IDENT
+    | any_keyword                   { $$ = xstrdup($1); }
     ;
 
 %%

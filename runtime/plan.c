@@ -24,7 +24,7 @@ const OpInfo *op_info(unsigned op)
 
 enum { SEC_STRS = 1, SEC_CONSTS, SEC_FIELDS, SEC_OBJECTS, SEC_GRAPH, SEC_SLOTS, SEC_RULES, SEC_SPLITS,
        SEC_REFS, SEC_CODE, SEC_SPANS, SEC_META, SEC__END };
-#define HEADER_WORDS 6     /* magic, version|nsections, size, crc, 2 reserved */
+#define HEADER_WORDS 6     /* magic, version|nsections, size, crc, isa fingerprint, reserved */
 
 /* ---- building */
 
@@ -89,6 +89,21 @@ void plan_span_of(const Plan *p, uint32_t pc, const char **file, uint32_t *line,
         *line = p->spans[i].line;
         *col = p->spans[i].col;
     }
+}
+
+/* A fingerprint of the instruction set and the builtins: a plan compiled
+** by a mapc with other tables is refused with a clear message. */
+static uint32_t isa_fingerprint(void)
+{
+    static const char isa[] =
+#define OP(name, arg, pop, push, doc) #name "/" #arg "/" #pop "/" #push ";"
+#include "opcodes.def"
+#undef OP
+#define BUILTIN(id, name, args, ret, flags, doc) name "/" args ";"
+#include "builtins.def"
+#undef BUILTIN
+        ;
+    return plan_crc32((const uint8_t *)isa, sizeof isa - 1);
 }
 
 uint32_t plan_crc32(const uint8_t *buf, size_t n)
@@ -221,7 +236,7 @@ uint8_t *plan_serialize(Plan *p, size_t *size)
                 o.b[at + 4 * (size_t)k + (size_t)b] = (uint8_t)(ent[k] >> (8 * b));
     }
     uint32_t head[HEADER_WORDS] = {0x4250414Du /* "MAPB" */, PLAN_VERSION | ((uint32_t)nsec << 16),
-                                   (uint32_t)o.len, 0, 0, 0};
+                                   (uint32_t)o.len, 0, isa_fingerprint(), 0};
     for (int k = 0; k < HEADER_WORDS; k++)
         for (int b = 0; b < 4; b++)
             o.b[4 * k + b] = (uint8_t)(head[k] >> (8 * b));
@@ -409,6 +424,9 @@ int plan_parse(Plan *p, const uint8_t *buf, size_t size, char *err, size_t errle
     if (actual != crc)
         return fail(err, errlen, "checksum mismatch: the plan is corrupt");
     p->hash = crc;
+    uint32_t isa = (uint32_t)buf[16] | (uint32_t)buf[17] << 8 | (uint32_t)buf[18] << 16 | (uint32_t)buf[19] << 24;
+    if (isa != isa_fingerprint())
+        return fail(err, errlen, "compiled by a mapc with another instruction set: recompile the rules");
     if (read_sections(p, buf, size, err, errlen) < 0 || plan_verify(p, err, errlen) < 0) {
         plan_free(p);
         return -1;

@@ -102,5 +102,81 @@ for f in "$ROOT"/tests/fuzz/regress/*.map; do
     [ $? -le 2 ] && ok || bad "regression $(basename "$f") crashes"
 done
 
+# 8. Unit tests: each tests/unit/test_NAME.c is built next to mapc as test_NAME
+#    (make test / make asan build them); exit status 0 is a pass.
+BUILD_DIR=$(dirname "$MAPC")
+for src in "$ROOT"/tests/unit/test_*.c; do
+    [ -f "$src" ] || continue
+    name=$(basename "$src" .c)
+    if [ ! -x "$BUILD_DIR/$name" ]; then bad "unit test $name is not built ($BUILD_DIR/$name)"; continue; fi
+    if "$BUILD_DIR/$name" >"$tmp/unit" 2>&1; then ok; else bad "unit test $name"; cat "$tmp/unit"; fi
+done
+
+# 9. The compiled plan and the runtime.
+MAPRUN="$BUILD_DIR/maprun"
+#    9a. inline tests through the VM: the reference rules and tests/vm/*.map
+for f in "$ROOT"/rules/*.map "$ROOT"/tests/vm/*.map; do
+    if "$MAPC" test "$f" >"$tmp/out" 2>&1; then ok; else bad "mapc test $(basename "$f")"; cat "$tmp/out"; fi
+done
+#    9b. disassembly goldens: tests/emit/NAME.map and tests/vm/NAME.map -> NAME.dis
+for map in "$ROOT"/tests/emit/*.map "$ROOT"/tests/vm/*.map; do
+    dir=$(dirname "$map")
+    name=$(basename "$map" .map)
+    if (cd "$dir" && "$MAPC" compile "$name.map" -o "$tmp/$name.mapb") >"$tmp/out" 2>&1; then
+        "$MAPC" disasm "$tmp/$name.mapb" >"$tmp/dis" 2>&1
+        golden "$tmp/dis" "$dir/$name.dis" "disasm $name"
+    else
+        bad "mapc compile $name"; cat "$tmp/out"
+    fi
+done
+#    9c. every opcode in the table is exercised by tests/vm/opcodes.map
+for op in $(sed -n 's/^| `\([A-Z]*\)`.*/\1/p' "$ROOT/docs/opcodes.md"); do
+    if grep -q "^  [0-9]*  $op\b" "$ROOT/tests/vm/opcodes.dis"; then ok; else bad "no test program uses opcode $op"; fi
+done
+#    9d. docs/opcodes.md is generated from the opcode table and current
+"$MAPC" opcodes >"$tmp/opcodes.md"
+if cmp -s "$tmp/opcodes.md" "$ROOT/docs/opcodes.md"; then ok; else bad "docs/opcodes.md is stale: run mapc opcodes > docs/opcodes.md"; fi
+#    9e. corrupt and truncated plans are refused, never crash
+(cd "$ROOT" && "$MAPC" compile rules/customerio_to_salesforce.map -o "$tmp/ref.mapb") >/dev/null 2>&1
+if python3 "$ROOT/tests/fuzz/corrupt_plan.py" "$MAPC" "$tmp/ref.mapb" "${FUZZ_N:-40}" >"$tmp/out" 2>&1; then ok
+else bad "corrupt plans"; cat "$tmp/out"; fi
+#    9f. staging the fixtures in tests/stage/data: every record accounted for, the state
+#        (without meta) and the CSVs as the goldens say, and a second run changes nothing
+stage_dump() {   # $1 state dir -> the dump without the meta database
+    "$MAPRUN" dump --state "$1" | grep -v "^meta	"
+}
+cd "$ROOT/tests/stage"
+if "$MAPRUN" stage "$tmp/ref.mapb" --state "$tmp/st" data/person.ndjson data/activity.ndjson data/delivery.ndjson \
+        data/object.ndjson data/workspace.ndjson >"$tmp/out" 2>&1; then ok; else bad "maprun stage"; cat "$tmp/out"; fi
+"$MAPRUN" status --state "$tmp/st" >"$tmp/status" 2>&1
+if [ $? = 0 ] && grep -q "every record is accounted for" "$tmp/status"; then ok; else bad "maprun status: accounting"; cat "$tmp/status"; fi
+stage_dump "$tmp/st" >"$tmp/dump1"
+golden "$tmp/dump1" "$ROOT/tests/stage/expected.dump" "staged state"
+"$MAPRUN" stage "$tmp/ref.mapb" --state "$tmp/st" data/person.ndjson data/activity.ndjson data/delivery.ndjson \
+    data/object.ndjson data/workspace.ndjson >/dev/null 2>&1
+stage_dump "$tmp/st" >"$tmp/dump2"
+if cmp -s "$tmp/dump1" "$tmp/dump2"; then ok; else bad "staging twice changed the state"; diff "$tmp/dump1" "$tmp/dump2" | head; fi
+rm -rf "$tmp/csv"
+if "$MAPRUN" export --state "$tmp/st" --csv "$tmp/csv" >"$tmp/out" 2>&1; then ok; else bad "maprun export"; cat "$tmp/out"; fi
+for f in "$tmp"/csv/*.csv; do
+    [ -f "$f" ] && golden "$f" "$ROOT/tests/stage/expected/$(basename "$f")" "export $(basename "$f")"
+done
+#        a small size limit splits a file into parts, each with the header
+rm -rf "$tmp/csv2"
+"$MAPRUN" export --state "$tmp/st" --csv "$tmp/csv2" --max-bytes 200 >/dev/null 2>&1
+parts=$(ls "$tmp"/csv2/*-Contact*.csv 2>/dev/null | wc -l)
+if [ "$parts" -ge 2 ] && head -1 "$tmp"/csv2/03-Contact.part2.csv | grep -q '^Account.cio_account_key__c,'; then ok
+else bad "export --max-bytes should split Contact into parts with headers"; ls "$tmp/csv2"; fi
+#    9g. merge policies (tests/stage/merge.map): first, last, fill, and none (a duplicate is quarantined)
+"$MAPC" compile merge.map -o "$tmp/merge.mapb" >/dev/null 2>&1
+"$MAPRUN" stage "$tmp/merge.mapb" --state "$tmp/ms" data-merge/signup.ndjson >/dev/null 2>&1
+stage_dump "$tmp/ms" >"$tmp/mdump"
+golden "$tmp/mdump" "$ROOT/tests/stage/merge.dump" "merge policies"
+#    9h. bad command lines and a missing plan
+"$MAPRUN" stage "$tmp/none.mapb" --state "$tmp/st3" data/person.ndjson >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "none.mapb" "$tmp/out"; then ok; else bad "maprun stage with a missing plan"; fi
+"$MAPRUN" frobnicate >/dev/null 2>&1; [ $? = 2 ] && ok || bad "maprun with an unknown command should exit 2"
+cd "$ROOT"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

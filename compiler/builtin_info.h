@@ -1,13 +1,10 @@
 /*
 ** builtins: the compiler's view of runtime/builtins.def.
 */
-#ifndef MAPC_BUILTINS_H
-#define MAPC_BUILTINS_H
+#ifndef MAPC_BUILTIN_INFO_H
+#define MAPC_BUILTIN_INFO_H
 
-enum {
-    BF_FALLIBLE = 1, BF_NULLPROP = 2, BF_MAYBENULL = 4, BF_KEEPLEN = 8,
-    BF_LENARG = 16, BF_SPECIAL = 32
-};
+#include "builtin_flags.h"
 
 typedef enum {
 #define BUILTIN(id, name, args, ret, flags, doc) BI_##id,

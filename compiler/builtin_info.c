@@ -1,4 +1,4 @@
-#include "builtins.h"
+#include "builtin_info.h"
 
 #include <string.h>
 

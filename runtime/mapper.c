@@ -1,0 +1,377 @@
+/*
+** mapper: running a record's kind through the VM, validating what the
+** rules produce, and deciding the record's outcome.
+**
+** Quarantine codes (stable; `maprun status` counts by them):
+**   quarantine        a rule's `else quarantine "…"` or a split's quarantine branch
+**   type-error        the data did not fit an operation (message says which)
+**   null-key          an object rule's upsert key was null
+**   required-missing  a required field is null or not set
+**   too-long          a text value is longer than its field
+**   bad-picklist      a value is not in a restricted picklist
+**   bad-email         an email field's value is not an address
+**   bad-value         a value of the wrong kind for its field (a list into a date…)
+**   no-rule           no split or rule took the record
+*/
+#include "mapper.h"
+#include "sftype.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct Mapper {
+    const Plan *plan;
+    Vm *vm;
+    MapKind *kinds;
+    uint32_t nkinds;
+    MapEmit emits[64];
+    char msg[512];
+};
+
+static MapKind *kind_for(Mapper *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->nkinds; i++)
+        if (strcmp(m->kinds[i].name, name) == 0)
+            return &m->kinds[i];
+    m->kinds = realloc(m->kinds, sizeof(MapKind) * (m->nkinds + 1));
+    MapKind *k = &m->kinds[m->nkinds++];
+    memset(k, 0, sizeof *k);
+    k->name = name;
+    return k;
+}
+
+static void push(uint32_t **v, uint32_t *n, uint32_t x)
+{
+    *v = realloc(*v, sizeof(uint32_t) * (*n + 1));
+    (*v)[(*n)++] = x;
+}
+
+Mapper *mapper_new(const Plan *plan, char *err, size_t errlen)
+{
+    Mapper *m = calloc(1, sizeof *m);
+    m->plan = plan;
+    m->vm = vm_new(plan, err, errlen);
+    if (!m->vm) {
+        free(m);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < plan->nrules; i++) {
+        const PlanRule *r = &plan->rules[i];
+        MapKind *k = kind_for(m, plan_s(plan, r->kind));
+        if (!(r->flags & PR_SPLIT_MEMBER))
+            push(&k->rules, &k->nrules, i);
+    }
+    for (uint32_t i = 0; i < plan->nsplits; i++) {
+        MapKind *k = kind_for(m, plan_s(plan, plan->splits[i].kind));
+        push(&k->splits, &k->nsplits, i);
+    }
+    return m;
+}
+
+void mapper_free(Mapper *m)
+{
+    if (!m)
+        return;
+    for (uint32_t i = 0; i < m->nkinds; i++) {
+        free(m->kinds[i].rules);
+        free(m->kinds[i].splits);
+    }
+    free(m->kinds);
+    vm_free(m->vm);
+    free(m);
+}
+
+const MapKind *mapper_kind(const Mapper *m, const char *kind)
+{
+    for (uint32_t i = 0; i < m->nkinds; i++)
+        if (strcmp(m->kinds[i].name, kind) == 0)
+            return &m->kinds[i];
+    return NULL;
+}
+
+const Plan *mapper_plan(const Mapper *m)
+{
+    return m->plan;
+}
+
+/* ---- validation of one field value */
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static bool email_ok(const char *s)
+{
+    const char *at = strrchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(s, '@') != at || strpbrk(s, " \t\r\n,;<>\"()[]\\"))
+        return false;
+    const char *dot = strrchr(at, '.');
+    return dot && dot > at + 1 && dot[1];
+}
+
+static bool in_picklist(const char *allowed_json, const char *v, bool multi)
+{
+    cJSON *list = cJSON_Parse(allowed_json);
+    bool ok = true;
+    char *copy = strdup(v), *save = NULL;
+    for (char *part = multi ? strtok_r(copy, ";", &save) : copy; part && ok;
+         part = multi ? strtok_r(NULL, ";", &save) : NULL) {
+        bool found = false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, list)
+            found |= cJSON_IsString(it) && strcmp(it->valuestring, part) == 0;
+        ok = found;
+    }
+    free(copy);
+    cJSON_Delete(list);
+    return ok;
+}
+
+/* Is v acceptable for field f?  Sets code and message when not. */
+static bool check_value(Mapper *m, const PlanField *f, const Value *v, const char **code)
+{
+    const Plan *p = m->plan;
+    const char *name = plan_s(p, f->name);
+    if (v->k == V_NULL) {
+        if (f->flags & PF_REQUIRED) {
+            *code = "required-missing";
+            snprintf(m->msg, sizeof m->msg, "%s is required and the value is null", name);
+            return false;
+        }
+        return true;
+    }
+    bool text = f->type <= SF_ID || f->type == SF_BASE64;
+    bool fits = text ? (v->k == V_STR || v->k == V_NUM || v->k == V_BOOL)
+              : f->type == SF_BOOLEAN ? v->k == V_BOOL
+              : f->type == SF_DATE ? v->k == V_DATE || v->k == V_STR
+              : f->type == SF_DATETIME ? v->k == V_DATETIME || v->k == V_STR
+              : f->type == SF_REFERENCE ? v->k == V_REF || v->k == V_STR
+              : f->type >= SF_DOUBLE && f->type <= SF_PERCENT ? v->k == V_NUM : false;
+    if (!fits) {
+        *code = "bad-value";
+        snprintf(m->msg, sizeof m->msg, "%s is a %s field and the value does not fit it", name, sftype_name(f->type));
+        return false;
+    }
+    if (v->k != V_STR || !text)
+        return true;
+    if (f->length && utf8_chars(v->u.s.p) > f->length) {
+        *code = "too-long";
+        snprintf(m->msg, sizeof m->msg, "%s holds %u characters and the value has %zu", name, f->length,
+                 utf8_chars(v->u.s.p));
+        return false;
+    }
+    if ((f->flags & PF_RESTRICTED) && f->picklist != PLAN_NONE
+        && !in_picklist(plan_s(p, f->picklist), v->u.s.p, f->type == SF_MULTIPICKLIST)) {
+        *code = "bad-picklist";
+        snprintf(m->msg, sizeof m->msg, "'%.100s' is not a value of the restricted picklist %s", v->u.s.p, name);
+        return false;
+    }
+    if (f->type == SF_EMAIL && !email_ok(v->u.s.p)) {
+        *code = "bad-email";
+        snprintf(m->msg, sizeof m->msg, "%s: '%.100s' is not an email address", name, v->u.s.p);
+        return false;
+    }
+    return true;
+}
+
+/* ---- serialising a rule's output */
+
+typedef struct Out {
+    char *s;
+    size_t len, cap;
+} Out;
+
+static void out_put(Out *o, const char *s, size_t n)
+{
+    if (o->len + n + 1 > o->cap) {
+        o->cap = (o->len + n + 1) * 2;
+        o->s = realloc(o->s, o->cap);
+    }
+    memcpy(o->s + o->len, s, n);
+    o->len += n;
+    o->s[o->len] = '\0';
+}
+
+static void out_str(Out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+static void out_value(Mapper *m, Out *o, const Value *v)
+{
+    if (v->k == V_REF) {
+        const PlanRef *r = &m->plan->refs[v->u.ref.desc];
+        Value key = val_str(v->u.ref.key, strlen(v->u.ref.key));
+        out_str(o, "{\"$ref\":");
+        out_str(o, plan_s(m->plan, r->objects));
+        out_str(o, ",\"field\":");
+        Value fv = val_str(plan_s(m->plan, r->field), strlen(plan_s(m->plan, r->field)));
+        out_str(o, val_to_json(m->vm->arena, fv).u.s.p);
+        out_str(o, ",\"key\":");
+        out_str(o, val_to_json(m->vm->arena, key).u.s.p);
+        out_str(o, r->existing ? ",\"existing\":true}" : "}");
+        return;
+    }
+    out_str(o, val_to_json(m->vm->arena, *v).u.s.p);
+}
+
+/*
+** Validate and serialise the slots of rule r.  Object rules check each set
+** field and the required ones that were never set; entries keep any value.
+*/
+static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
+{
+    const Plan *p = m->plan;
+    const PlanRule *r = &p->rules[ri];
+    Vm *vm = m->vm;
+    Out o = {0}, refs = {0};
+    out_str(&o, "{");
+    bool first = true, ok = true;
+    for (uint32_t s = 0; s < r->nslots && ok; s++) {
+        const PlanSlot *slot = &p->slots[r->first_slot + s];
+        if (!vm->set[s])
+            continue;
+        if (slot->field != PLAN_NONE)
+            ok = check_value(m, &p->fields[slot->field], &vm->slots[s], code);
+        if (!first)
+            out_str(&o, ",");
+        first = false;
+        Value name = val_str(plan_s(p, slot->name), strlen(plan_s(p, slot->name)));
+        const char *jname = val_to_json(vm->arena, name).u.s.p;
+        out_str(&o, jname);
+        out_str(&o, ":");
+        out_value(m, &o, &vm->slots[s]);
+        if (vm->slots[s].k == V_REF) {
+            out_str(&refs, refs.len ? "," : "{");
+            out_str(&refs, jname);
+            out_str(&refs, ":");
+            out_value(m, &refs, &vm->slots[s]);
+        }
+    }
+    out_str(&o, "}");
+    if (refs.len)
+        out_str(&refs, "}");
+    if (ok && r->target == PT_OBJECT) {
+        const PlanObject *obj = &p->objects[r->object];
+        for (uint32_t i = 0; i < obj->nfields && ok; i++) {
+            const PlanField *f = &p->fields[obj->first_field + i];
+            bool set = false;
+            for (uint32_t s = 0; s < r->nslots; s++)
+                set |= vm->set[s] && p->slots[r->first_slot + s].field == obj->first_field + i;
+            if ((f->flags & PF_REQUIRED) && !set) {
+                *code = "required-missing";
+                snprintf(m->msg, sizeof m->msg, "%s is required and the rule does not set it", plan_s(p, f->name));
+                ok = false;
+            }
+        }
+    }
+    e->rule = ri;
+    e->json = ok ? arena_strndup(vm->arena, o.s, o.len) : NULL;
+    e->refs = ok && refs.len ? arena_strndup(vm->arena, refs.s, refs.len) : NULL;
+    e->key = NULL;
+    if (ok && r->target == PT_OBJECT) {
+        Value k = vm->set[0] ? vm->slots[0] : val_null();
+        if (k.k == V_NULL) {
+            *code = "null-key";
+            snprintf(m->msg, sizeof m->msg, "the upsert key %s is null", plan_s(p, p->slots[r->first_slot].name));
+            ok = false;
+        } else {
+            e->key = val_to_str(vm->arena, k).u.s.p;
+        }
+    }
+    free(o.s);
+    free(refs.s);
+    return ok;
+}
+
+/* ---- one record */
+
+static void quarantine(Mapper *m, MapResult *res, const char *code, const char *message, uint32_t rule, uint32_t pc)
+{
+    const char *file;
+    uint32_t line, col;
+    plan_span_of(m->plan, pc, &file, &line, &col);
+    res->outcome = MO_QUARANTINED;
+    res->code = code;
+    res->message = message;
+    res->rule = rule;
+    res->at = NULL;
+    if (line) {
+        char *at = arena_alloc(m->vm->arena, strlen(file) + 32);
+        sprintf(at, "%s:%u:%u", file, line, col);
+        res->at = at;
+    }
+    res->nemits = 0;
+}
+
+/* Run rule ri; false when the record is quarantined. */
+static bool run_rule(Mapper *m, uint32_t ri, const cJSON *record, MapResult *res, bool *excluded)
+{
+    const PlanRule *r = &m->plan->rules[ri];
+    VmResult vr = vm_run(m->vm, r->pc, r->nslots, record);
+    if (vr == VM_NOT_APPLIED)
+        return true;
+    if (vr == VM_QUARANTINE || vr == VM_ERROR) {
+        quarantine(m, res, vr == VM_ERROR ? "type-error" : "quarantine", m->vm->reason, ri, m->vm->pc);
+        return false;
+    }
+    const char *code = NULL;
+    MapEmit e;
+    if (!build(m, ri, &e, &code)) {
+        quarantine(m, res, code, arena_strndup(m->vm->arena, m->msg, strlen(m->msg)), ri, r->pc);
+        return false;
+    }
+    if (r->target == PT_EXCLUDE) {
+        if (!*excluded) {
+            res->reason = plan_s(m->plan, r->section);
+            res->rule = ri;
+        }
+        *excluded = true;
+    }
+    if (res->nemits < sizeof m->emits / sizeof m->emits[0])
+        m->emits[res->nemits++] = e;
+    return true;
+}
+
+void mapper_run(Mapper *m, const MapKind *k, const cJSON *record, MapResult *res)
+{
+    memset(res, 0, sizeof *res);
+    res->emits = m->emits;
+    res->rule = PLAN_NONE;
+    arena_reset(m->vm->arena);
+    bool excluded = false, decided = false;
+    for (uint32_t i = 0; k && i < k->nsplits; i++) {
+        const PlanSplit *sp = &m->plan->splits[k->splits[i]];
+        VmResult vr = vm_run(m->vm, sp->pc, 0, record);
+        decided = true;
+        if (vr == VM_QUARANTINE || vr == VM_ERROR) {
+            quarantine(m, res, vr == VM_ERROR ? "type-error" : "quarantine", m->vm->reason, PLAN_NONE, m->vm->pc);
+            return;
+        }
+        if (vr == VM_SKIP) {
+            excluded = true;
+            res->reason = m->vm->reason;
+        } else if (vr == VM_ROUTE && !run_rule(m, m->vm->route, record, res, &excluded)) {
+            return;
+        }
+    }
+    for (uint32_t i = 0; k && i < k->nrules; i++)
+        if (!run_rule(m, k->rules[i], record, res, &excluded))
+            return;
+    bool produced = false;
+    for (uint32_t i = 0; i < res->nemits; i++)
+        produced |= m->plan->rules[res->emits[i].rule].target != PT_EXCLUDE;
+    if (produced)
+        res->outcome = MO_OUTPUT;
+    else if (excluded)
+        res->outcome = MO_EXCLUDED;
+    else
+        quarantine(m, res, "no-rule", decided ? "no rule produced anything for this record"
+                                              : "no rule or split reads this kind of record", PLAN_NONE, 0);
+}

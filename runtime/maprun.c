@@ -1,0 +1,198 @@
+/*
+** maprun: the runtime's command line.
+**
+**   maprun stage PLAN.mapb --state DIR INPUT...
+**   maprun status --state DIR
+**   maprun export --state DIR --csv OUTDIR [--max-bytes N]
+*/
+#include "export_csv.h"
+#include "plan.h"
+#include "stage.h"
+#include "stage_run.h"
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(FILE *to, int rc)
+{
+    fputs("usage: maprun stage PLAN.mapb --state DIR [--max-line BYTES] INPUT...\n"
+          "       maprun status --state DIR\n"
+          "       maprun export --state DIR --csv OUTDIR [--max-bytes BYTES]\n"
+          "       maprun dump --state DIR [DB]      (meta records entries quarantine refs)\n"
+          "\n"
+          "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
+          "activity.ndjson.gz); KIND=- reads standard input.\n", to);
+    return rc;
+}
+
+typedef struct Args {
+    const char *state, *csv, *plan;
+    size_t max_line, max_bytes;
+    char **inputs;
+    int ninputs;
+} Args;
+
+static int parse_args(int argc, char **argv, Args *a)
+{
+    a->inputs = calloc((size_t)argc, sizeof(char *));
+    for (int i = 2; i < argc; i++) {
+        const char *s = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(s, "--state") == 0 && more)
+            a->state = argv[++i];
+        else if (strcmp(s, "--csv") == 0 && more)
+            a->csv = argv[++i];
+        else if (strcmp(s, "--max-line") == 0 && more)
+            a->max_line = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(s, "--max-bytes") == 0 && more)
+            a->max_bytes = strtoull(argv[++i], NULL, 10);
+        else if (s[0] == '-' && s[1] == '-') {
+            fprintf(stderr, "maprun: unknown option %s\n", s);
+            return -1;
+        } else if (!a->plan && strcmp(argv[1], "stage") == 0)
+            a->plan = s;
+        else
+            a->inputs[a->ninputs++] = argv[i];
+    }
+    if (!a->state) {
+        fputs("maprun: --state DIR is required\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- status */
+
+static unsigned long long num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (unsigned long long)v->valuedouble : 0;
+}
+
+static void print_counts(const cJSON *s, const char *name, const char *title)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(s, name), *it;
+    if (!o || !o->child)
+        return;
+    printf("\n%s\n", title);
+    cJSON_ArrayForEach(it, o)
+        printf("  %-44s %12llu\n", it->string, (unsigned long long)it->valuedouble);
+}
+
+static int status(const Args *a)
+{
+    Stage *st;
+    char err[512];
+    if (stage_open(&st, a->state, false, err, sizeof err) < 0) {
+        fprintf(stderr, "maprun: %s\n", err);
+        return 1;
+    }
+    const void *v;
+    size_t n;
+    if (stage_get(st, DB_META, "summary", 7, &v, &n) != 1) {
+        fprintf(stderr, "maprun: %s holds no staging run\n", a->state);
+        stage_close(st);
+        return 1;
+    }
+    cJSON *s = cJSON_ParseWithLength(v, n);
+    printf("plan %s  %s\n\n", cJSON_GetObjectItemCaseSensitive(s, "plan")->valuestring,
+           cJSON_GetObjectItemCaseSensitive(s, "migration")->valuestring);
+    printf("  %-20s %12s %12s %12s %12s  %s\n", "kind", "read", "output", "excluded", "quarantined", "accounted");
+    const cJSON *k;
+    bool all = true;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(s, "kinds")) {
+        unsigned long long rd = num(k, "read"), o = num(k, "output"), e = num(k, "excluded"), q = num(k, "quarantined");
+        bool ok = rd == o + e + q;
+        all &= ok;
+        printf("  %-20s %12llu %12llu %12llu %12llu  %s\n", k->string, rd, o, e, q, ok ? "yes" : "NO");
+    }
+    print_counts(s, "excluded_by_reason", "excluded, by reason:");
+    print_counts(s, "quarantined_by_code", "quarantined, by code:");
+    printf("\nrules (records emitted / quarantined):\n");
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(s, "rules"))
+        printf("  %-32s %12llu %12llu\n", k->string, num(k, "emitted"), num(k, "quarantined"));
+    printf("\n%s\n", all ? "every record is accounted for: read = output + excluded + quarantined"
+                         : "ACCOUNTING MISMATCH: some records are not accounted for");
+    cJSON_Delete(s);
+    stage_close(st);
+    return all ? 0 : 1;
+}
+
+/* ---- dump: the staging area as text, one entry per line (NUL shown as |) */
+
+static int dump_entry(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    const char *db = ctx;
+    printf("%s\t", db);
+    for (size_t i = 0; i < kl; i++)
+        putchar(((const char *)k)[i] ? ((const char *)k)[i] : '|');
+    putchar('\t');
+    if (strcmp(db, "meta") == 0 && kl == 9 && memcmp(k, "plan.mapb", 9) == 0)
+        printf("(%zu bytes)", vl);
+    else
+        for (size_t i = 0; i < vl; i++) {
+            char c = ((const char *)v)[i];
+            putchar(c == '\n' ? ' ' : c);
+        }
+    putchar('\n');
+    return 0;
+}
+
+static int dump(const Args *a)
+{
+    static const char *const names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs"};
+    Stage *st;
+    char err[512];
+    if (stage_open(&st, a->state, false, err, sizeof err) < 0) {
+        fprintf(stderr, "maprun: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < DB__COUNT; i++)
+        if (a->ninputs == 0 || strcmp(a->inputs[0], names[i]) == 0)
+            rc |= stage_scan(st, (StageDb)i, "", 0, dump_entry, (void *)names[i]);
+    stage_close(st);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr, 2);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return usage(stdout, 0);
+    Args a = {0};
+    if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
+        && strcmp(cmd, "dump") != 0) {
+        fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
+        return usage(stderr, 2);
+    }
+    int rc;
+    if (parse_args(argc, argv, &a) < 0) {
+        rc = usage(stderr, 2);
+    } else if (strcmp(cmd, "stage") == 0) {
+        if (!a.plan || a.ninputs == 0) {
+            fputs("maprun: stage needs a plan and at least one input\n", stderr);
+            rc = usage(stderr, 2);
+        } else {
+            StageOptions opt = {a.max_line, isatty(2) != 0};
+            rc = stage_run(a.plan, a.state, a.inputs, a.ninputs, &opt) == 0 ? 0 : 1;
+        }
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = status(&a);
+    } else if (strcmp(cmd, "dump") == 0) {
+        rc = dump(&a);
+    } else if (!a.csv) {
+        fputs("maprun: export needs --csv OUTDIR\n", stderr);
+        rc = usage(stderr, 2);
+    } else {
+        rc = export_csv(a.state, a.csv, a.max_bytes) == 0 ? 0 : 1;
+    }
+    free(a.inputs);
+    return rc;
+}

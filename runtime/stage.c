@@ -1,0 +1,197 @@
+/*
+** stage: the LMDB wrapper.  One write transaction is kept open and
+** committed in batches, which is what makes staging fast; a read made while
+** writing goes through the same transaction, so it sees the batch.
+*/
+#include "stage.h"
+#include "plan.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define BATCH 20000
+#define MAP_SIZE ((size_t)1 << 38)     /* 256 GiB of address space; the file grows as used */
+
+static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs"};
+
+struct Stage {
+    MDB_env *env;
+    MDB_dbi dbi[DB__COUNT];
+    MDB_txn *txn;        /* the open transaction (write mode), or NULL */
+    bool write;
+    int pending;
+    bool failed;         /* sticky: a write failed; the run must not claim success */
+    char err[256];
+};
+
+static int lmdb_fail(Stage *st, int rc, const char *what)
+{
+    st->failed = true;
+    snprintf(st->err, sizeof st->err, "%s: %s", what, mdb_strerror(rc));
+    return -1;
+}
+
+const char *stage_error(const Stage *st)
+{
+    return st->err;
+}
+
+static int begin(Stage *st)
+{
+    if (st->txn)
+        return 0;
+    int rc = mdb_txn_begin(st->env, NULL, st->write ? 0 : MDB_RDONLY, &st->txn);
+    return rc ? lmdb_fail(st, rc, "begin transaction") : 0;
+}
+
+static int open_dbs(Stage *st)
+{
+    if (begin(st) < 0)
+        return -1;
+    for (int i = 0; i < DB__COUNT; i++) {
+        int rc = mdb_dbi_open(st->txn, db_names[i], st->write ? MDB_CREATE : 0, &st->dbi[i]);
+        if (rc)
+            return lmdb_fail(st, rc, db_names[i]);
+    }
+    if (st->write)
+        return stage_commit(st);
+    return 0;
+}
+
+int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errlen)
+{
+    Stage *st = calloc(1, sizeof *st);
+    st->write = write;
+    *out = NULL;
+    if (write && mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        free(st);
+        return -1;
+    }
+    int rc = mdb_env_create(&st->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(st->env, DB__COUNT);
+    if (!rc)
+        rc = mdb_env_set_mapsize(st->env, MAP_SIZE);
+    if (!rc)
+        rc = mdb_env_open(st->env, dir, write ? MDB_NOSYNC : MDB_RDONLY, 0666);
+    if (rc || open_dbs(st) < 0) {
+        snprintf(err, errlen, "cannot open the state in %s: %s", dir, rc ? mdb_strerror(rc) : st->err);
+        stage_close(st);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}
+
+int stage_commit(Stage *st)
+{
+    if (st->failed)
+        return -1;
+    if (!st->txn)
+        return 0;
+    int rc = st->write ? mdb_txn_commit(st->txn) : (mdb_txn_abort(st->txn), 0);
+    st->txn = NULL;
+    st->pending = 0;
+    if (rc)
+        return lmdb_fail(st, rc, "commit");
+    if (st->write && (rc = mdb_env_sync(st->env, 1)) != 0)
+        return lmdb_fail(st, rc, "sync");
+    return 0;
+}
+
+void stage_close(Stage *st)
+{
+    if (!st)
+        return;
+    if (st->txn)
+        mdb_txn_abort(st->txn);
+    if (st->env)
+        mdb_env_close(st->env);
+    free(st);
+}
+
+int stage_clear(Stage *st)
+{
+    if (begin(st) < 0)
+        return -1;
+    for (int i = 0; i < DB__COUNT; i++) {
+        int rc = mdb_drop(st->txn, st->dbi[i], 0);
+        if (rc)
+            return lmdb_fail(st, rc, "clear");
+    }
+    return 0;
+}
+
+int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (begin(st) < 0)
+        return -1;
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(st->txn, st->dbi[db], &k, &v, 0);
+    if (rc)
+        return lmdb_fail(st, rc, "write");
+    if (++st->pending >= BATCH) {
+        /* keep the batch's writes durable in one go, then start the next */
+        MDB_txn *t = st->txn;
+        st->txn = NULL;
+        st->pending = 0;
+        if ((rc = mdb_txn_commit(t)) != 0)
+            return lmdb_fail(st, rc, "commit");
+    }
+    return 0;
+}
+
+int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **val, size_t *vlen)
+{
+    if (begin(st) < 0)
+        return -1;
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(st->txn, st->dbi[db], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return lmdb_fail(st, rc, "read");
+    *val = v.mv_data;
+    *vlen = v.mv_size;
+    return 1;
+}
+
+int stage_scan(Stage *st, StageDb db, const void *prefix, size_t plen, StageVisit fn, void *ctx)
+{
+    if (begin(st) < 0)
+        return -1;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(st->txn, st->dbi[db], &c);
+    if (rc)
+        return lmdb_fail(st, rc, "cursor");
+    MDB_val k = {plen, (void *)prefix}, v;
+    rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == 0) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND)
+        return lmdb_fail(st, rc, "scan");
+    return 0;
+}
+
+int stage_load_plan(Stage *st, Plan *plan, char *err, size_t errlen)
+{
+    const void *v;
+    size_t n;
+    int rc = stage_get(st, DB_META, "plan.mapb", 9, &v, &n);
+    if (rc != 1) {
+        snprintf(err, errlen, "%s", rc == 0 ? "the state holds no plan: run maprun stage first" : st->err);
+        return -1;
+    }
+    return plan_parse(plan, v, n, err, errlen);
+}

@@ -1,0 +1,46 @@
+/*
+** stage: the staging area, an LMDB environment in a directory.  This is
+** the only file that includes lmdb.h.
+**
+** Databases (keys are byte strings; parts are separated by NUL bytes):
+**   meta        "plan" -> plan CRC (hex), "plan.mapb" -> the plan itself,
+**               "summary" -> the run's counters as JSON (maprun status)
+**   records     OBJECT \0 KEY -> {"rule","src","hash","fields":{…}}
+**   entries     TARGET \0 SECTION \0 FILE \0 LINE(12 digits) \0 RULE -> {"rule","src","columns":{…}}
+**   quarantine  FILE \0 LINE(12 digits) -> {"kind","file","line","rule","code","message","raw"}
+**   refs        OBJECT \0 KEY \0 FIELD -> {"objects":[…],"field":…,"key":…}: references to resolve at load
+** Every key is derived from the input, never from time, so staging the
+** same input twice gives the same state.
+*/
+#ifndef MAPRUN_STAGE_H
+#define MAPRUN_STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct Stage Stage;
+
+typedef enum { DB_META, DB_RECORDS, DB_ENTRIES, DB_QUARANTINE, DB_REFS, DB__COUNT } StageDb;
+
+/* Open (creating the directory) for writing or reading; -1 with err. */
+int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errlen);
+void stage_close(Stage *st);
+/* Empty every database (the start of a stage run). */
+int stage_clear(Stage *st);
+/* Put and get; values are copied.  Writes go to a batch committed every
+** few thousand puts and at stage_commit(). */
+int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen);
+/* 1 found (*val valid until the next stage call), 0 not found, -1 error. */
+int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **val, size_t *vlen);
+/* Commit and sync; -1 when this or any earlier write failed (errors are sticky). */
+int stage_commit(Stage *st);
+/* Visit every entry of db whose key starts with prefix, in key order;
+** the callback returns nonzero to stop. */
+typedef int (*StageVisit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
+int stage_scan(Stage *st, StageDb db, const void *prefix, size_t plen, StageVisit fn, void *ctx);
+const char *stage_error(const Stage *st);
+/* The plan the state was staged with (kept in meta "plan.mapb"), verified. */
+struct Plan;
+int stage_load_plan(Stage *st, struct Plan *plan, char *err, size_t errlen);
+
+#endif

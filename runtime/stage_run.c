@@ -1,0 +1,464 @@
+/*
+** stage_run: the staging loop.
+**
+** Merging: when a record's object key is already staged, the rule's merge
+** policy decides — first: the staged record stays; last: the new one
+** replaces it; fill: fields the staged record lacks (or has null) are taken
+** from the new one.  Without a policy the later source record is
+** quarantined as "duplicate-key", naming the record that holds the key.
+** All of a record's outputs are checked before any is written, so a
+** quarantined record leaves nothing behind.
+*/
+#include "stage_run.h"
+#include "input.h"
+#include "mapper.h"
+#include "plan.h"
+#include "stage.h"
+#include "value.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct Count {
+    char *name;
+    unsigned long long n;
+} Count;
+
+typedef struct KindCount {
+    char *kind;
+    unsigned long long read, output, excluded, quarantined;
+} KindCount;
+
+typedef struct Run {
+    const Plan *plan;
+    Mapper *mapper;
+    Stage *st;
+    KindCount *kinds;
+    int nkinds;
+    Count *reasons, *codes;   /* exclusions by reason, quarantines by code */
+    int nreasons, ncodes;
+    unsigned long long *rule_emitted, *rule_quarantined;
+    unsigned long long total, quarantined;
+    char key[4096];
+    char *buf;                /* scratch for values */
+    size_t bufcap;
+} Run;
+
+static void bump(Count **v, int *n, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*v)[i].name, name) == 0) {
+            (*v)[i].n++;
+            return;
+        }
+    *v = realloc(*v, sizeof(Count) * (size_t)(*n + 1));
+    (*v)[*n].name = strdup(name);
+    (*v)[(*n)++].n = 1;
+}
+
+static KindCount *kind_count(Run *r, const char *kind)
+{
+    for (int i = 0; i < r->nkinds; i++)
+        if (strcmp(r->kinds[i].kind, kind) == 0)
+            return &r->kinds[i];
+    r->kinds = realloc(r->kinds, sizeof(KindCount) * (size_t)(r->nkinds + 1));
+    KindCount *k = &r->kinds[r->nkinds++];
+    memset(k, 0, sizeof *k);
+    k->kind = strdup(kind);
+    return k;
+}
+
+/* Build key parts joined by NUL bytes; returns the length. */
+static size_t make_key(Run *r, int n, const char *const *parts)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(parts[i]);
+        if (len + l + 1 > sizeof r->key)
+            l = sizeof r->key - len - 1;
+        memcpy(r->key + len, parts[i], l);
+        len += l;
+        if (i + 1 < n)
+            r->key[len++] = '\0';
+    }
+    return len;
+}
+
+static char *scratch(Run *r, size_t n)
+{
+    if (n > r->bufcap) {
+        r->bufcap = n * 2;
+        r->buf = realloc(r->buf, r->bufcap);
+    }
+    return r->buf;
+}
+
+/* A JSON string of s (valid UTF-8 expected), quotes included; malloc'd. */
+static char *json_str(const char *s)
+{
+    cJSON *j = cJSON_CreateString(s);
+    char *t = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return t;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* ---- quarantine entries */
+
+static void put_quarantine(Run *r, const char *kind, const char *file, long line, const char *rule, const char *at,
+                           const char *code, const char *message, const char *raw, size_t rawlen, bool raw_is_text)
+{
+    char lines[24];
+    snprintf(lines, sizeof lines, "%012ld", line);
+    const char *parts[] = {file, lines};
+    size_t klen = make_key(r, 2, parts);
+    char *jk = json_str(kind), *jf = json_str(file), *jr = json_str(rule ? rule : ""), *jc = json_str(code);
+    char *jm = json_str(message ? message : ""), *ja = json_str(at ? at : "");
+    char *jraw;
+    if (raw_is_text) {
+        jraw = json_str(raw);
+    } else {                                   /* bytes that are not text: keep them as hex */
+        jraw = malloc(rawlen * 2 + 3);
+        jraw[0] = '"';
+        for (size_t i = 0; i < rawlen; i++)
+            sprintf(jraw + 1 + 2 * i, "%02x", (unsigned char)raw[i]);
+        strcpy(jraw + 1 + 2 * rawlen, "\"");
+    }
+    size_t n = strlen(jk) + strlen(jf) + strlen(jr) + strlen(ja) + strlen(jc) + strlen(jm) + strlen(jraw) + 128;
+    char *v = scratch(r, n);
+    int len = snprintf(v, n,
+                       "{\"kind\":%s,\"file\":%s,\"line\":%ld,\"rule\":%s,\"at\":%s,\"code\":%s,\"message\":%s,\"%s\":%s}",
+                       jk, jf, line, jr, ja, jc, jm, raw_is_text ? "raw" : "raw_hex", jraw);
+    stage_put(r->st, DB_QUARANTINE, r->key, klen, v, (size_t)len);
+    free(jk); free(jf); free(jr); free(ja); free(jc); free(jm); free(jraw);
+    bump(&r->codes, &r->ncodes, code);
+    r->quarantined++;
+}
+
+/* ---- outputs */
+
+static const char *object_of(const Run *r, const MapEmit *e)
+{
+    const PlanRule *rule = &r->plan->rules[e->rule];
+    return plan_s(r->plan, r->plan->objects[rule->object].name);
+}
+
+/*
+** Before writing: does an object output collide with a staged key that has
+** no merge policy?  Returns the holder's "src" (static) or NULL.
+*/
+static const char *collision(Run *r, const MapEmit *e, const char *src)
+{
+    const PlanRule *rule = &r->plan->rules[e->rule];
+    if (rule->target != PT_OBJECT || rule->merge != PM_NONE)
+        return NULL;
+    const char *parts[] = {object_of(r, e), e->key};
+    size_t klen = make_key(r, 2, parts);
+    const void *val;
+    size_t vlen;
+    if (stage_get(r->st, DB_RECORDS, r->key, klen, &val, &vlen) != 1)
+        return NULL;
+    static char holder[512];
+    cJSON *old = cJSON_ParseWithLength(val, vlen);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(old, "src");
+    snprintf(holder, sizeof holder, "%s", cJSON_IsString(s) ? s->valuestring : "?");
+    cJSON_Delete(old);
+    return strcmp(holder, src) == 0 ? NULL : holder;
+}
+
+/* merge fill: the staged fields, completed from the new record's. */
+static char *fill(const void *old, size_t oldlen, const char *fields)
+{
+    cJSON *o = cJSON_ParseWithLength(old, oldlen);
+    cJSON *of = cJSON_GetObjectItemCaseSensitive(o, "fields");
+    cJSON *nf = cJSON_Parse(fields);
+    cJSON *it;
+    cJSON_ArrayForEach(it, nf) {
+        cJSON *cur = cJSON_GetObjectItemCaseSensitive(of, it->string);
+        if (!cur)
+            cJSON_AddItemToObject(of, it->string, cJSON_Duplicate(it, 1));
+        else if (cJSON_IsNull(cur))
+            cJSON_ReplaceItemInObjectCaseSensitive(of, it->string, cJSON_Duplicate(it, 1));
+    }
+    char *text = cJSON_PrintUnformatted(of);
+    cJSON_Delete(o);
+    cJSON_Delete(nf);
+    return text;
+}
+
+/* The record's references, one entry per field, for the loader to resolve. */
+static void put_refs(Run *r, const char *object, const char *key, const char *refs_json)
+{
+    cJSON *refs = cJSON_Parse(refs_json);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, refs) {
+        const char *parts[] = {object, key, it->string};
+        size_t klen = make_key(r, 3, parts);
+        char *text = cJSON_PrintUnformatted(it);
+        stage_put(r->st, DB_REFS, r->key, klen, text, strlen(text));
+        free(text);
+    }
+    cJSON_Delete(refs);
+}
+
+static void put_record(Run *r, const MapEmit *e, const char *src)
+{
+    const PlanRule *rule = &r->plan->rules[e->rule];
+    const char *parts[] = {object_of(r, e), e->key};
+    size_t klen = make_key(r, 2, parts);
+    const void *old;
+    size_t oldlen;
+    char *filled = NULL;
+    const char *fields = e->json;
+    if (rule->merge != PM_NONE && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1) {
+        if (rule->merge == PM_FIRST)
+            return;
+        if (rule->merge == PM_FILL)
+            fields = filled = fill(old, oldlen, e->json);
+    }
+    char *jrule = json_str(plan_s(r->plan, rule->name)), *jsrc = json_str(src);
+    size_t n = strlen(fields) + strlen(jrule) + strlen(jsrc) + 96;
+    char *v = scratch(r, n);
+    int len = snprintf(v, n, "{\"rule\":%s,\"src\":%s,\"hash\":\"%016llx\",\"fields\":%s}", jrule, jsrc,
+                       (unsigned long long)fnv1a(fields), fields);
+    klen = make_key(r, 2, parts);
+    stage_put(r->st, DB_RECORDS, r->key, klen, v, (size_t)len);
+    free(jrule);
+    free(jsrc);
+    free(filled);
+    if (e->refs)
+        put_refs(r, parts[0], e->key, e->refs);
+}
+
+static void put_entry(Run *r, const MapEmit *e, const char *file, long line, const char *src)
+{
+    static const char *const targets[] = {"object", "inventory", "flag", "exclude"};
+    const PlanRule *rule = &r->plan->rules[e->rule];
+    char lines[24];
+    snprintf(lines, sizeof lines, "%012ld", line);
+    const char *parts[] = {targets[rule->target], plan_s(r->plan, rule->section), file, lines,
+                           plan_s(r->plan, rule->name)};
+    size_t klen = make_key(r, 5, parts);
+    char *jrule = json_str(plan_s(r->plan, rule->name)), *jsrc = json_str(src);
+    size_t n = strlen(e->json) + strlen(jrule) + strlen(jsrc) + 64;
+    char *v = scratch(r, n);
+    int len = snprintf(v, n, "{\"rule\":%s,\"src\":%s,\"columns\":%s}", jrule, jsrc, e->json);
+    stage_put(r->st, DB_ENTRIES, r->key, klen, v, (size_t)len);
+    free(jrule);
+    free(jsrc);
+}
+
+/* One good record: map it, then write everything or quarantine it. */
+static void stage_record(Run *r, const MapKind *mk, KindCount *kc, const InputRecord *rec, const char *file)
+{
+    MapResult res;
+    mapper_run(r->mapper, mk, rec->json, &res);
+    char src[600];
+    snprintf(src, sizeof src, "%s:%ld", file, rec->line);
+    const char *holder = NULL;
+    uint32_t culprit = PLAN_NONE;
+    for (uint32_t i = 0; res.outcome == MO_OUTPUT && i < res.nemits && !holder; i++)
+        if ((holder = collision(r, &res.emits[i], src)) != NULL)
+            culprit = res.emits[i].rule;
+    if (holder) {
+        char msg[800];
+        snprintf(msg, sizeof msg, "the same %s key as %s, and rule %s declares no merge policy",
+                 object_of(r, &res.emits[0]), holder, plan_s(r->plan, r->plan->rules[culprit].name));
+        put_quarantine(r, kc->kind, file, rec->line, plan_s(r->plan, r->plan->rules[culprit].name), NULL,
+                       "duplicate-key", msg, rec->raw, rec->rawlen, true);
+        r->rule_quarantined[culprit]++;
+        kc->quarantined++;
+        return;
+    }
+    if (res.outcome == MO_QUARANTINED) {
+        const char *rule = res.rule != PLAN_NONE ? plan_s(r->plan, r->plan->rules[res.rule].name) : "";
+        put_quarantine(r, kc->kind, file, rec->line, rule, res.at, res.code, res.message, rec->raw, rec->rawlen, true);
+        if (res.rule != PLAN_NONE)
+            r->rule_quarantined[res.rule]++;
+        kc->quarantined++;
+        return;
+    }
+    for (uint32_t i = 0; i < res.nemits; i++) {
+        const MapEmit *e = &res.emits[i];
+        if (r->plan->rules[e->rule].target == PT_OBJECT)
+            put_record(r, e, src);
+        else
+            put_entry(r, e, file, rec->line, src);
+        r->rule_emitted[e->rule]++;
+    }
+    if (res.outcome == MO_OUTPUT) {
+        kc->output++;
+    } else {
+        kc->excluded++;
+        bump(&r->reasons, &r->nreasons, res.reason ? res.reason : "excluded");
+    }
+}
+
+/* ---- the summary `maprun status` prints */
+
+static void add_counts(cJSON *parent, const char *name, const Count *c, int n)
+{
+    cJSON *o = cJSON_AddObjectToObject(parent, name);
+    for (int i = 0; i < n; i++)
+        cJSON_AddNumberToObject(o, c[i].name, (double)c[i].n);
+}
+
+static void write_summary(Run *r)
+{
+    cJSON *s = cJSON_CreateObject();
+    char hash[16];
+    snprintf(hash, sizeof hash, "%08x", r->plan->hash);
+    cJSON_AddStringToObject(s, "plan", hash);
+    cJSON_AddStringToObject(s, "migration", plan_s(r->plan, r->plan->migration));
+    cJSON *kinds = cJSON_AddObjectToObject(s, "kinds");
+    for (int i = 0; i < r->nkinds; i++) {
+        const KindCount *k = &r->kinds[i];
+        cJSON *o = cJSON_AddObjectToObject(kinds, k->kind);
+        cJSON_AddNumberToObject(o, "read", (double)k->read);
+        cJSON_AddNumberToObject(o, "output", (double)k->output);
+        cJSON_AddNumberToObject(o, "excluded", (double)k->excluded);
+        cJSON_AddNumberToObject(o, "quarantined", (double)k->quarantined);
+    }
+    cJSON *rules = cJSON_AddObjectToObject(s, "rules");
+    for (uint32_t i = 0; i < r->plan->nrules; i++) {
+        cJSON *o = cJSON_AddObjectToObject(rules, plan_s(r->plan, r->plan->rules[i].name));
+        cJSON_AddNumberToObject(o, "emitted", (double)r->rule_emitted[i]);
+        cJSON_AddNumberToObject(o, "quarantined", (double)r->rule_quarantined[i]);
+    }
+    add_counts(s, "excluded_by_reason", r->reasons, r->nreasons);
+    add_counts(s, "quarantined_by_code", r->codes, r->ncodes);
+    char *text = cJSON_PrintUnformatted(s);
+    stage_put(r->st, DB_META, "summary", 7, text, strlen(text));
+    stage_put(r->st, DB_META, "plan", 4, hash, strlen(hash));
+    free(text);
+    cJSON_Delete(s);
+}
+
+/* ---- progress */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(const Run *r, double start, bool final)
+{
+    double el = now() - start;
+    fprintf(stderr, "%s%llu records, %.0f records/s, %llu quarantined%s", final ? "" : "\r",
+            r->total, el > 0 ? (double)r->total / el : 0.0, r->quarantined, final ? "\n" : "   ");
+}
+
+/* ---- the run */
+
+/* The state keeps the plan it was staged with, for export, load and status. */
+static int keep_plan(Run *r, Plan *plan)
+{
+    size_t n;
+    uint8_t *bytes = plan_serialize(plan, &n);
+    int rc = stage_put(r->st, DB_META, "plan.mapb", 9, bytes, n);
+    free(bytes);
+    return rc;
+}
+
+static int stage_input(Run *r, const char *spec, const StageOptions *opt, double start)
+{
+    char err[512];
+    Input *in = input_open(spec, err, sizeof err);
+    if (!in) {
+        fprintf(stderr, "maprun: %s\n", err);
+        return -1;
+    }
+    if (opt->max_line)
+        input_set_max_line(in, opt->max_line);
+    const char *kind = input_kind(in), *file = input_path(in);
+    const MapKind *mk = mapper_kind(r->mapper, kind);
+    KindCount *kc = kind_count(r, kind);
+    InputRecord rec;
+    int rc;
+    while ((rc = input_next(in, &rec, err, sizeof err)) == 1) {
+        kc->read++;
+        r->total++;
+        if (rec.reason) {
+            put_quarantine(r, kind, file, rec.line, NULL, NULL, rec.reason, rec.detail, rec.raw, rec.rawlen, rec.raw_utf8);
+            kc->quarantined++;
+        } else {
+            stage_record(r, mk, kc, &rec, file);
+        }
+        if (opt->progress && r->total % 65536 == 0)
+            progress(r, start, false);
+    }
+    if (rc < 0)
+        fprintf(stderr, "maprun: %s: %s\n", file, err);
+    input_close(in);
+    return rc < 0 ? -1 : 0;
+}
+
+static void run_free(Run *r)
+{
+    for (int i = 0; i < r->nkinds; i++)
+        free(r->kinds[i].kind);
+    for (int i = 0; i < r->nreasons; i++)
+        free(r->reasons[i].name);
+    for (int i = 0; i < r->ncodes; i++)
+        free(r->codes[i].name);
+    free(r->kinds);
+    free(r->reasons);
+    free(r->codes);
+    free(r->rule_emitted);
+    free(r->rule_quarantined);
+    free(r->buf);
+    mapper_free(r->mapper);
+    stage_close(r->st);
+}
+
+int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs, const StageOptions *opt)
+{
+    Plan plan;
+    char err[512];
+    if (plan_read(&plan, plan_path, err, sizeof err) != 0) {
+        fprintf(stderr, "maprun: %s: %s\n", plan_path, err);
+        return -1;
+    }
+    Run r = {0};
+    r.plan = &plan;
+    r.rule_emitted = calloc(plan.nrules + 1, sizeof(unsigned long long));
+    r.rule_quarantined = calloc(plan.nrules + 1, sizeof(unsigned long long));
+    int rc = -1;
+    if (!(r.mapper = mapper_new(&plan, err, sizeof err)) || stage_open(&r.st, dir, true, err, sizeof err) < 0) {
+        fprintf(stderr, "maprun: %s\n", err);
+        goto done;
+    }
+    if (stage_clear(r.st) < 0 || keep_plan(&r, &plan) < 0)
+        goto lmdb;
+    double start = now();
+    rc = 0;
+    for (int i = 0; i < ninputs && rc == 0; i++)
+        rc = stage_input(&r, inputs[i], opt, start);
+    write_summary(&r);
+    if (stage_commit(r.st) < 0)
+        goto lmdb;
+    if (opt->progress)
+        fputc('\n', stderr);
+    progress(&r, start, true);
+    goto done;
+lmdb:
+    fprintf(stderr, "maprun: %s\n", stage_error(r.st));
+    rc = -1;
+done:
+    run_free(&r);
+    plan_free(&plan);
+    return rc;
+}
