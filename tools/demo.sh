@@ -1,10 +1,10 @@
 #!/bin/sh
-# make demo: what mapc can do today, on the bundled reference rules.
-# (The runtime — staging, loading, verification — arrives with maprun; until
-# then the demo checks the rules, shows the plan, and shows what the checker
-# catches in a deliberately broken copy.)
+# make demo: what mapc and maprun do today, on the bundled reference rules and
+# the sample records in tests/stage/data.  (Loading into Salesforce, and the
+# Customer.io pull, come with the emulators.)
 set -u
 MAPC=${1:-build/mapc}
+MAPRUN=$(cd "$(dirname "$MAPC")" && pwd)/maprun
 RULES=rules/customerio_to_salesforce.map
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,7 +22,26 @@ echo "== 2. mapc plan $RULES (rules by source kind, and the Salesforce load orde
 "$MAPC" plan "$RULES" || exit 1
 
 echo
-echo "== 3. what the checker catches: the same rules with four typical mistakes"
+echo "== 3. mapc test: the rules' inline tests, through the VM"
+"$MAPC" test "$RULES" || exit 1
+
+echo
+echo "== 4. mapc compile, then maprun stage on the sample records (some of them malformed)"
+"$MAPC" compile "$RULES" -o "$tmp/plan.mapb" || exit 1
+(cd tests/stage && "$MAPRUN" stage "$tmp/plan.mapb" --state "$tmp/state" data/person.ndjson data/activity.ndjson \
+    data/delivery.ndjson data/object.ndjson data/workspace.ndjson) || exit 1
+"$MAPRUN" status --state "$tmp/state" | head -9
+
+echo
+echo "== 5. maprun export: Bulk API 2.0 CSVs in load order"
+"$MAPRUN" export --state "$tmp/state" --csv "$tmp/csv" || exit 1
+for f in "$tmp"/csv/*.csv; do
+    echo "-- $(basename "$f")"
+    head -3 "$f"
+done
+
+echo
+echo "== 6. what the checker catches: the same rules with four typical mistakes"
 sed -e 's/^  Company                = truncate(nonempty(.attributes.company) ?? "\[not provided\]", 255)/  Company                = .attributes.company/' \
     -e 's/^  in contact_stages -> contact/  in contact_stages -> contact\n  "lead"            -> contact/' \
     -e 's/^  TaskSubtype             = "Task"/  TaskSubtype             = "Event"/' \
@@ -30,5 +49,6 @@ sed -e 's/^  Company                = truncate(nonempty(.attributes.company) ?? 
     "$RULES" > "$tmp/broken.map"
 "$MAPC" check "$tmp/broken.map" 2>&1 | sed "s|$tmp/||"
 echo
-echo "demo: checked $RULES (clean), printed its plan, and showed the diagnostics for a broken copy."
-echo "      Runtime steps (pull, stage, load, verify, report) are not built yet."
+echo "demo: checked, tested and compiled $RULES, staged the sample records (every one accounted for),"
+echo "      exported the CSVs, and showed the diagnostics for a broken copy."
+echo "      Not built yet: the Customer.io pull, the Salesforce load, verify, report and rollback."
