@@ -26,7 +26,7 @@ GEN_OBJ      := $(BUILD)/parser.o $(BUILD)/lexer.o $(BUILD)/stdlib_data.o
 # Runtime modules shared by mapc (compile, disasm, test) and maprun.
 PLAN_OBJ     := $(BUILD)/rt_plan.o $(BUILD)/rt_verify.o $(BUILD)/rt_disasm.o \
                 $(BUILD)/rt_vm.o $(BUILD)/rt_mapper.o $(BUILD)/rt_builtins.o $(BUILD)/rt_value.o \
-                $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o
+                $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o $(BUILD)/rt_jsonbuf.o
 COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ) $(PLAN_OBJ)
 MAPC         := $(BUILD)/mapc
 MAPRUN       := $(BUILD)/maprun
@@ -66,9 +66,12 @@ $(BUILD)/test_builtins: tests/unit/test_builtins.c $(BUILD)/rt_builtins.o $(BUIL
 $(BUILD)/test_input: tests/unit/test_input.c runtime/input.h $(BUILD)/rt_input.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-# The bench's parse-only floor: maprun's reader and cJSON, nothing else.
+# The bench's parse-only floor (maprun's reader and cJSON, nothing else) and its timer.
 $(BUILD)/parse_only: tools/bench/parse_only.c runtime/input.h $(BUILD)/rt_input.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+$(BUILD)/peakrss: tools/bench/peakrss.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y | $(BUILD)
 	bison -Wall -Werror -d -o $(BUILD)/parser.c $<
@@ -109,7 +112,7 @@ demo: all
 BENCH_PEOPLE       ?= 100000
 BENCH_PEOPLE_LARGE ?= 1000000
 .PHONY: bench
-bench: all $(BUILD)/parse_only
+bench: all $(BUILD)/parse_only $(BUILD)/peakrss
 	python3 tools/bench/run.py --build $(BUILD) --people $(BENCH_PEOPLE) --people-large $(BENCH_PEOPLE_LARGE)
 
 install: all

@@ -14,6 +14,7 @@
 **   no-rule           no split or rule took the record
 */
 #include "mapper.h"
+#include "jsonbuf.h"
 #include "sftype.h"
 
 #include <cJSON.h>
@@ -27,6 +28,9 @@ struct Mapper {
     MapKind *kinds;
     uint32_t nkinds;
     MapEmit emits[64];
+    char **slot_keys;        /* per plan slot: its name as a JSON key, `"Name":` */
+    cJSON **picklists;       /* per plan field: the allowed values, parsed once (or NULL) */
+    JBuf out, refs;          /* the record being serialised, and its references */
     char msg[512];
 };
 
@@ -67,6 +71,18 @@ Mapper *mapper_new(const Plan *plan, char *err, size_t errlen)
         MapKind *k = kind_for(m, plan_s(plan, plan->splits[i].kind));
         push(&k->splits, &k->nsplits, i);
     }
+    m->slot_keys = calloc(plan->nslots + 1, sizeof(char *));
+    for (uint32_t i = 0; i < plan->nslots; i++) {
+        JBuf b = {0};
+        const char *name = plan_s(plan, plan->slots[i].name);
+        jb_string(&b, name, strlen(name));
+        jb_raw(&b, ":", 1);
+        m->slot_keys[i] = b.s;
+    }
+    m->picklists = calloc(plan->nfields + 1, sizeof(cJSON *));
+    for (uint32_t i = 0; i < plan->nfields; i++)
+        if (plan->fields[i].picklist != PLAN_NONE)
+            m->picklists[i] = cJSON_Parse(plan_s(plan, plan->fields[i].picklist));
     return m;
 }
 
@@ -79,6 +95,14 @@ void mapper_free(Mapper *m)
         free(m->kinds[i].splits);
     }
     free(m->kinds);
+    for (uint32_t i = 0; i < m->plan->nslots; i++)
+        free(m->slot_keys[i]);
+    free(m->slot_keys);
+    for (uint32_t i = 0; i < m->plan->nfields; i++)
+        cJSON_Delete(m->picklists[i]);
+    free(m->picklists);
+    jb_free(&m->out);
+    jb_free(&m->refs);
     vm_free(m->vm);
     free(m);
 }
@@ -115,9 +139,8 @@ static bool email_ok(const char *s)
     return dot && dot > at + 1 && dot[1];
 }
 
-static bool in_picklist(const char *allowed_json, const char *v, bool multi)
+static bool in_picklist(const cJSON *list, const char *v, bool multi)
 {
-    cJSON *list = cJSON_Parse(allowed_json);
     bool ok = true;
     char *copy = strdup(v), *save = NULL;
     for (char *part = multi ? strtok_r(copy, ";", &save) : copy; part && ok;
@@ -129,7 +152,6 @@ static bool in_picklist(const char *allowed_json, const char *v, bool multi)
         ok = found;
     }
     free(copy);
-    cJSON_Delete(list);
     return ok;
 }
 
@@ -166,8 +188,8 @@ static bool check_value(Mapper *m, const PlanField *f, const Value *v, const cha
                  utf8_chars(v->u.s.p));
         return false;
     }
-    if ((f->flags & PF_RESTRICTED) && f->picklist != PLAN_NONE
-        && !in_picklist(plan_s(p, f->picklist), v->u.s.p, f->type == SF_MULTIPICKLIST)) {
+    const cJSON *allowed = m->picklists[f - p->fields];
+    if ((f->flags & PF_RESTRICTED) && allowed && !in_picklist(allowed, v->u.s.p, f->type == SF_MULTIPICKLIST)) {
         *code = "bad-picklist";
         snprintf(m->msg, sizeof m->msg, "'%.100s' is not a value of the restricted picklist %s", v->u.s.p, name);
         return false;
@@ -182,43 +204,21 @@ static bool check_value(Mapper *m, const PlanField *f, const Value *v, const cha
 
 /* ---- serialising a rule's output */
 
-typedef struct Out {
-    char *s;
-    size_t len, cap;
-} Out;
-
-static void out_put(Out *o, const char *s, size_t n)
+static void put_value(Mapper *m, JBuf *b, const Value *v)
 {
-    if (o->len + n + 1 > o->cap) {
-        o->cap = (o->len + n + 1) * 2;
-        o->s = realloc(o->s, o->cap);
-    }
-    memcpy(o->s + o->len, s, n);
-    o->len += n;
-    o->s[o->len] = '\0';
-}
-
-static void out_str(Out *o, const char *s)
-{
-    out_put(o, s, strlen(s));
-}
-
-static void out_value(Mapper *m, Out *o, const Value *v)
-{
-    if (v->k == V_REF) {
-        const PlanRef *r = &m->plan->refs[v->u.ref.desc];
-        Value key = val_str(v->u.ref.key, strlen(v->u.ref.key));
-        out_str(o, "{\"$ref\":");
-        out_str(o, plan_s(m->plan, r->objects));
-        out_str(o, ",\"field\":");
-        Value fv = val_str(plan_s(m->plan, r->field), strlen(plan_s(m->plan, r->field)));
-        out_str(o, val_to_json(m->vm->arena, fv).u.s.p);
-        out_str(o, ",\"key\":");
-        out_str(o, val_to_json(m->vm->arena, key).u.s.p);
-        out_str(o, r->existing ? ",\"existing\":true}" : "}");
+    if (v->k != V_REF) {
+        jb_value(b, v, m->vm->arena);
         return;
     }
-    out_str(o, val_to_json(m->vm->arena, *v).u.s.p);
+    const PlanRef *r = &m->plan->refs[v->u.ref.desc];
+    const char *field = plan_s(m->plan, r->field);
+    jb_raw(b, "{\"$ref\":", 8);
+    jb_cstr(b, plan_s(m->plan, r->objects));
+    jb_raw(b, ",\"field\":", 9);
+    jb_string(b, field, strlen(field));
+    jb_raw(b, ",\"key\":", 7);
+    jb_string(b, v->u.ref.key, strlen(v->u.ref.key));
+    jb_cstr(b, r->existing ? ",\"existing\":true}" : "}");
 }
 
 /*
@@ -230,8 +230,11 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
     const Plan *p = m->plan;
     const PlanRule *r = &p->rules[ri];
     Vm *vm = m->vm;
-    Out o = {0}, refs = {0};
-    out_str(&o, "{");
+    JBuf *o = &m->out, *refs = &m->refs;
+    MapRef found[PLAN_MAX_LOCALS];
+    uint32_t nfound = 0;
+    jb_reset(o);
+    jb_raw(o, "{", 1);
     bool first = true, ok = true;
     for (uint32_t s = 0; s < r->nslots && ok; s++) {
         const PlanSlot *slot = &p->slots[r->first_slot + s];
@@ -240,23 +243,19 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
         if (slot->field != PLAN_NONE)
             ok = check_value(m, &p->fields[slot->field], &vm->slots[s], code);
         if (!first)
-            out_str(&o, ",");
+            jb_raw(o, ",", 1);
         first = false;
-        Value name = val_str(plan_s(p, slot->name), strlen(plan_s(p, slot->name)));
-        const char *jname = val_to_json(vm->arena, name).u.s.p;
-        out_str(&o, jname);
-        out_str(&o, ":");
-        out_value(m, &o, &vm->slots[s]);
+        const char *key = m->slot_keys[r->first_slot + s];
+        jb_cstr(o, key);
+        put_value(m, o, &vm->slots[s]);
         if (vm->slots[s].k == V_REF) {
-            out_str(&refs, refs.len ? "," : "{");
-            out_str(&refs, jname);
-            out_str(&refs, ":");
-            out_value(m, &refs, &vm->slots[s]);
+            jb_reset(refs);
+            put_value(m, refs, &vm->slots[s]);
+            found[nfound].field = plan_s(p, slot->name);
+            found[nfound++].json = arena_strndup(vm->arena, refs->s, refs->len);
         }
     }
-    out_str(&o, "}");
-    if (refs.len)
-        out_str(&refs, "}");
+    jb_raw(o, "}", 1);
     if (ok && r->target == PT_OBJECT) {
         const PlanObject *obj = &p->objects[r->object];
         for (uint32_t i = 0; i < obj->nfields && ok; i++) {
@@ -272,8 +271,14 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
         }
     }
     e->rule = ri;
-    e->json = ok ? arena_strndup(vm->arena, o.s, o.len) : NULL;
-    e->refs = ok && refs.len ? arena_strndup(vm->arena, refs.s, refs.len) : NULL;
+    e->json = ok ? arena_strndup(vm->arena, o->s, o->len) : NULL;
+    e->nrefs = ok ? nfound : 0;
+    e->refs = NULL;
+    if (e->nrefs) {
+        MapRef *copy = arena_alloc(vm->arena, sizeof(MapRef) * nfound);
+        memcpy(copy, found, sizeof(MapRef) * nfound);
+        e->refs = copy;
+    }
     e->key = NULL;
     if (ok && r->target == PT_OBJECT) {
         Value k = vm->set[0] ? vm->slots[0] : val_null();
@@ -285,8 +290,6 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
             e->key = val_to_str(vm->arena, k).u.s.p;
         }
     }
-    free(o.s);
-    free(refs.s);
     return ok;
 }
 

@@ -26,12 +26,17 @@ typedef struct MapKind {
 
 typedef enum { MO_OUTPUT, MO_EXCLUDED, MO_QUARANTINED } MapOutcome;
 
+typedef struct MapRef {
+    const char *field;    /* the lookup field: AccountId, WhoId */
+    const char *json;     /* {"$ref": […], "field": …, "key": …} */
+} MapRef;
+
 typedef struct MapEmit {
     uint32_t rule;
     const char *key;      /* object rules: the upsert key as text; entries: NULL */
     const char *json;     /* the fields or columns as a JSON object (arena) */
-    const char *refs;     /* object rules: {"Field": {"$ref": […], "field": …, "key": …}, …} of its
-                             references, for the refs database; NULL when it has none */
+    const MapRef *refs;   /* object rules: its references, for the refs database (arena) */
+    uint32_t nrefs;
 } MapEmit;
 
 typedef struct MapResult {

@@ -3,6 +3,7 @@
 ** committed in batches, which is what makes staging fast; a read made while
 ** writing goes through the same transaction, so it sees the batch.
 */
+#define _DEFAULT_SOURCE   /* madvise(MADV_DONTNEED): POSIX's variant is advisory only */
 #include "stage.h"
 #include "plan.h"
 
@@ -11,10 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define BATCH 20000
-#define MAP_SIZE ((size_t)1 << 38)     /* 256 GiB of address space; the file grows as used */
+#define MAP_SIZE ((size_t)1 << 30)     /* 1 GiB to start; grown between batches (grow_map) */
 
 static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs"};
 
@@ -25,6 +27,7 @@ struct Stage {
     bool write;
     int pending;
     bool failed;         /* sticky: a write failed; the run must not claim success */
+    char datafile[4096]; /* the absolute path of data.mdb, to find its map */
     char err[256];
 };
 
@@ -72,13 +75,16 @@ int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errle
         free(st);
         return -1;
     }
+    char *abs = realpath(dir, NULL);
+    snprintf(st->datafile, sizeof st->datafile, "%s/data.mdb", abs ? abs : dir);
+    free(abs);
     int rc = mdb_env_create(&st->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(st->env, DB__COUNT);
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, MAP_SIZE);
     if (!rc)
-        rc = mdb_env_open(st->env, dir, write ? MDB_NOSYNC : MDB_RDONLY, 0666);
+        rc = mdb_env_open(st->env, dir, write ? MDB_WRITEMAP | MDB_NOSYNC | MDB_NOMETASYNC : MDB_RDONLY, 0666);
     if (rc || open_dbs(st) < 0) {
         snprintf(err, errlen, "cannot open the state in %s: %s", dir, rc ? mdb_strerror(rc) : st->err);
         stage_close(st);
@@ -127,6 +133,53 @@ int stage_clear(Stage *st)
     return 0;
 }
 
+/*
+** The committed pages are in the file (and the page cache): dropping them
+** from this process's map keeps its memory flat however large the state
+** grows, and LMDB faults back in what it reads next.  Safe between
+** transactions.  LMDB does not expose the map's address, so it is found in
+** /proc/self/maps (Linux; elsewhere memory simply grows with the state).
+*/
+static void drop_map_pages(Stage *st)
+{
+#ifdef __linux__
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096 + 128];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char *path = strchr(line, '/');
+        if (!path || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+            continue;
+        path[strcspn(path, "\n")] = '\0';
+        if (strcmp(path, st->datafile) == 0)
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    if (f)
+        fclose(f);
+#else
+    (void)st;
+#endif
+}
+
+/*
+** The map must hold the whole database.  Between batches (no transaction
+** open) it doubles whenever the data passes half of it, so the next batch
+** always fits and small states stay small in address space.
+*/
+static int grow_map(Stage *st)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info(st->env, &info);
+    drop_map_pages(st);
+    mdb_env_stat(st->env, &stat);
+    size_t used = (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+    if (used * 2 < info.me_mapsize)
+        return 0;
+    int rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
+    return rc ? lmdb_fail(st, rc, "grow the map") : 0;
+}
+
 int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     if (begin(st) < 0)
@@ -142,6 +195,7 @@ int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *v
         st->pending = 0;
         if ((rc = mdb_txn_commit(t)) != 0)
             return lmdb_fail(st, rc, "commit");
+        return grow_map(st);
     }
     return 0;
 }

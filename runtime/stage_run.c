@@ -11,6 +11,7 @@
 */
 #include "stage_run.h"
 #include "input.h"
+#include "jsonbuf.h"
 #include "mapper.h"
 #include "plan.h"
 #include "stage.h"
@@ -44,8 +45,10 @@ typedef struct Run {
     unsigned long long *rule_emitted, *rule_quarantined;
     unsigned long long total, quarantined;
     char key[4096];
-    char *buf;                /* scratch for values */
-    size_t bufcap;
+    JBuf val;                 /* the value being written */
+    uint8_t *bloom;           /* the record keys staged so far, as a Bloom filter (fixed size) */
+    char **rule_json;         /* each rule's name as a JSON string */
+    char *file_json;          /* the current input's path as a JSON string */
 } Run;
 
 static void bump(Count **v, int *n, const char *name)
@@ -88,31 +91,6 @@ static size_t make_key(Run *r, int n, const char *const *parts)
     return len;
 }
 
-static char *scratch(Run *r, size_t n)
-{
-    if (n > r->bufcap) {
-        r->bufcap = n * 2;
-        r->buf = realloc(r->buf, r->bufcap);
-    }
-    return r->buf;
-}
-
-/* A JSON string of s (valid UTF-8 expected), quotes included; malloc'd. */
-static char *json_str(const char *s)
-{
-    cJSON *j = cJSON_CreateString(s);
-    char *t = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    return t;
-}
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 /* ---- quarantine entries */
 
@@ -123,25 +101,36 @@ static void put_quarantine(Run *r, const char *kind, const char *file, long line
     snprintf(lines, sizeof lines, "%012ld", line);
     const char *parts[] = {file, lines};
     size_t klen = make_key(r, 2, parts);
-    char *jk = json_str(kind), *jf = json_str(file), *jr = json_str(rule ? rule : ""), *jc = json_str(code);
-    char *jm = json_str(message ? message : ""), *ja = json_str(at ? at : "");
-    char *jraw;
+    JBuf *v = &r->val;
+    jb_reset(v);
+    jb_cstr(v, "{\"kind\":");
+    jb_string(v, kind, strlen(kind));
+    jb_cstr(v, ",\"file\":");
+    jb_cstr(v, r->file_json);
+    jb_cstr(v, ",\"line\":");
+    jb_ulong(v, (unsigned long long)line);
+    jb_cstr(v, ",\"rule\":");
+    jb_string(v, rule ? rule : "", rule ? strlen(rule) : 0);
+    jb_cstr(v, ",\"at\":");
+    jb_string(v, at ? at : "", at ? strlen(at) : 0);
+    jb_cstr(v, ",\"code\":");
+    jb_string(v, code, strlen(code));
+    jb_cstr(v, ",\"message\":");
+    jb_string(v, message ? message : "", message ? strlen(message) : 0);
     if (raw_is_text) {
-        jraw = json_str(raw);
-    } else {                                   /* bytes that are not text: keep them as hex */
-        jraw = malloc(rawlen * 2 + 3);
-        jraw[0] = '"';
-        for (size_t i = 0; i < rawlen; i++)
-            sprintf(jraw + 1 + 2 * i, "%02x", (unsigned char)raw[i]);
-        strcpy(jraw + 1 + 2 * rawlen, "\"");
+        jb_cstr(v, ",\"raw\":");
+        jb_string(v, raw, rawlen);
+    } else {                                   /* bytes that are not text: kept as hex */
+        static const char hex[] = "0123456789abcdef";
+        jb_cstr(v, ",\"raw_hex\":\"");
+        for (size_t i = 0; i < rawlen; i++) {
+            char pair[2] = {hex[(unsigned char)raw[i] >> 4], hex[(unsigned char)raw[i] & 15]};
+            jb_raw(v, pair, 2);
+        }
+        jb_raw(v, "\"", 1);
     }
-    size_t n = strlen(jk) + strlen(jf) + strlen(jr) + strlen(ja) + strlen(jc) + strlen(jm) + strlen(jraw) + 128;
-    char *v = scratch(r, n);
-    int len = snprintf(v, n,
-                       "{\"kind\":%s,\"file\":%s,\"line\":%ld,\"rule\":%s,\"at\":%s,\"code\":%s,\"message\":%s,\"%s\":%s}",
-                       jk, jf, line, jr, ja, jc, jm, raw_is_text ? "raw" : "raw_hex", jraw);
-    stage_put(r->st, DB_QUARANTINE, r->key, klen, v, (size_t)len);
-    free(jk); free(jf); free(jr); free(ja); free(jc); free(jm); free(jraw);
+    jb_raw(v, "}", 1);
+    stage_put(r->st, DB_QUARANTINE, r->key, klen, v->s, v->len);
     bump(&r->codes, &r->ncodes, code);
     r->quarantined++;
 }
@@ -152,6 +141,36 @@ static const char *object_of(const Run *r, const MapEmit *e)
 {
     const PlanRule *rule = &r->plan->rules[e->rule];
     return plan_s(r->plan, r->plan->objects[rule->object].name);
+}
+
+/*
+** Staging starts from an empty state, so a key the Bloom filter has never
+** seen is new, and most records need no lookup at all.  16 MiB of bits: a
+** false positive only costs one lookup, and memory does not grow.
+*/
+#define BLOOM_BITS ((uint64_t)1 << 27)
+
+static uint64_t fnv1a_n(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Was the key (maybe) staged before?  Adds it either way. */
+static bool bloom_seen(Run *r, const char *key, size_t klen)
+{
+    uint64_t h = fnv1a_n(key, klen);
+    uint64_t h1 = h & 0xFFFFFFFFu, h2 = (h >> 32) | 1;
+    bool seen = true;
+    for (uint64_t i = 0; i < 3; i++) {
+        uint64_t bit = (h1 + i * h2) % BLOOM_BITS;
+        uint8_t mask = (uint8_t)(1u << (bit & 7));
+        seen &= (r->bloom[bit >> 3] & mask) != 0;
+        r->bloom[bit >> 3] |= mask;
+    }
+    return seen;
 }
 
 /*
@@ -167,7 +186,7 @@ static const char *collision(Run *r, const MapEmit *e, const char *src)
     size_t klen = make_key(r, 2, parts);
     const void *val;
     size_t vlen;
-    if (stage_get(r->st, DB_RECORDS, r->key, klen, &val, &vlen) != 1)
+    if (!bloom_seen(r, r->key, klen) || stage_get(r->st, DB_RECORDS, r->key, klen, &val, &vlen) != 1)
         return NULL;
     static char holder[512];
     cJSON *old = cJSON_ParseWithLength(val, vlen);
@@ -198,18 +217,13 @@ static char *fill(const void *old, size_t oldlen, const char *fields)
 }
 
 /* The record's references, one entry per field, for the loader to resolve. */
-static void put_refs(Run *r, const char *object, const char *key, const char *refs_json)
+static void put_refs(Run *r, const char *object, const MapEmit *e)
 {
-    cJSON *refs = cJSON_Parse(refs_json);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, refs) {
-        const char *parts[] = {object, key, it->string};
+    for (uint32_t i = 0; i < e->nrefs; i++) {
+        const char *parts[] = {object, e->key, e->refs[i].field};
         size_t klen = make_key(r, 3, parts);
-        char *text = cJSON_PrintUnformatted(it);
-        stage_put(r->st, DB_REFS, r->key, klen, text, strlen(text));
-        free(text);
+        stage_put(r->st, DB_REFS, r->key, klen, e->refs[i].json, strlen(e->refs[i].json));
     }
-    cJSON_Delete(refs);
 }
 
 static void put_record(Run *r, const MapEmit *e, const char *src)
@@ -221,24 +235,28 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     size_t oldlen;
     char *filled = NULL;
     const char *fields = e->json;
-    if (rule->merge != PM_NONE && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1) {
+    if (rule->merge != PM_NONE && bloom_seen(r, r->key, klen)
+        && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1) {
         if (rule->merge == PM_FIRST)
             return;
         if (rule->merge == PM_FILL)
             fields = filled = fill(old, oldlen, e->json);
     }
-    char *jrule = json_str(plan_s(r->plan, rule->name)), *jsrc = json_str(src);
-    size_t n = strlen(fields) + strlen(jrule) + strlen(jsrc) + 96;
-    char *v = scratch(r, n);
-    int len = snprintf(v, n, "{\"rule\":%s,\"src\":%s,\"hash\":\"%016llx\",\"fields\":%s}", jrule, jsrc,
-                       (unsigned long long)fnv1a(fields), fields);
+    JBuf *v = &r->val;
+    jb_reset(v);
+    jb_cstr(v, "{\"rule\":");
+    jb_cstr(v, r->rule_json[e->rule]);
+    jb_cstr(v, ",\"src\":");
+    jb_string(v, src, strlen(src));
+    char hash[40];
+    snprintf(hash, sizeof hash, ",\"hash\":\"%016llx\",\"fields\":", (unsigned long long)fnv1a_n(fields, strlen(fields)));
+    jb_cstr(v, hash);
+    jb_cstr(v, fields);
+    jb_raw(v, "}", 1);
     klen = make_key(r, 2, parts);
-    stage_put(r->st, DB_RECORDS, r->key, klen, v, (size_t)len);
-    free(jrule);
-    free(jsrc);
+    stage_put(r->st, DB_RECORDS, r->key, klen, v->s, v->len);
     free(filled);
-    if (e->refs)
-        put_refs(r, parts[0], e->key, e->refs);
+    put_refs(r, parts[0], e);
 }
 
 static void put_entry(Run *r, const MapEmit *e, const char *file, long line, const char *src)
@@ -250,13 +268,16 @@ static void put_entry(Run *r, const MapEmit *e, const char *file, long line, con
     const char *parts[] = {targets[rule->target], plan_s(r->plan, rule->section), file, lines,
                            plan_s(r->plan, rule->name)};
     size_t klen = make_key(r, 5, parts);
-    char *jrule = json_str(plan_s(r->plan, rule->name)), *jsrc = json_str(src);
-    size_t n = strlen(e->json) + strlen(jrule) + strlen(jsrc) + 64;
-    char *v = scratch(r, n);
-    int len = snprintf(v, n, "{\"rule\":%s,\"src\":%s,\"columns\":%s}", jrule, jsrc, e->json);
-    stage_put(r->st, DB_ENTRIES, r->key, klen, v, (size_t)len);
-    free(jrule);
-    free(jsrc);
+    JBuf *v = &r->val;
+    jb_reset(v);
+    jb_cstr(v, "{\"rule\":");
+    jb_cstr(v, r->rule_json[e->rule]);
+    jb_cstr(v, ",\"src\":");
+    jb_string(v, src, strlen(src));
+    jb_cstr(v, ",\"columns\":");
+    jb_cstr(v, e->json);
+    jb_raw(v, "}", 1);
+    stage_put(r->st, DB_ENTRIES, r->key, klen, v->s, v->len);
 }
 
 /* One good record: map it, then write everything or quarantine it. */
@@ -384,6 +405,8 @@ static int stage_input(Run *r, const char *spec, const StageOptions *opt, double
     if (opt->max_line)
         input_set_max_line(in, opt->max_line);
     const char *kind = input_kind(in), *file = input_path(in);
+    free(r->file_json);
+    r->file_json = jb_quote(file);
     const MapKind *mk = mapper_kind(r->mapper, kind);
     KindCount *kc = kind_count(r, kind);
     InputRecord rec;
@@ -419,7 +442,12 @@ static void run_free(Run *r)
     free(r->codes);
     free(r->rule_emitted);
     free(r->rule_quarantined);
-    free(r->buf);
+    jb_free(&r->val);
+    free(r->bloom);
+    free(r->file_json);
+    for (uint32_t i = 0; r->rule_json && i < r->plan->nrules; i++)
+        free(r->rule_json[i]);
+    free(r->rule_json);
     mapper_free(r->mapper);
     stage_close(r->st);
 }
@@ -436,6 +464,10 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     r.plan = &plan;
     r.rule_emitted = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_quarantined = calloc(plan.nrules + 1, sizeof(unsigned long long));
+    r.rule_json = calloc(plan.nrules + 1, sizeof(char *));
+    r.bloom = calloc(BLOOM_BITS / 8, 1);
+    for (uint32_t i = 0; i < plan.nrules; i++)
+        r.rule_json[i] = jb_quote(plan_s(&plan, plan.rules[i].name));
     int rc = -1;
     if (!(r.mapper = mapper_new(&plan, err, sizeof err)) || stage_open(&r.st, dir, true, err, sizeof err) < 0) {
         fprintf(stderr, "maprun: %s\n", err);

@@ -220,12 +220,34 @@ static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 }
 
 /* yyyy-mm-dd; years before 0 as -yyyy, after 9999 with all their digits. */
+/* n as exactly `width` digits (n >= 0 and fits), no terminator. */
+static char *digits(char *p, long long n, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    return p + width;
+}
+
+/*
+** yyyy-mm-dd without printf (staging formats millions of dates); years
+** outside 0..9999 fall back to snprintf for their sign and extra digits.
+*/
 static int format_date(int64_t days, char *buf, size_t size)
 {
     int64_t y;
     int m, d;
     civil_from_days(days, &y, &m, &d);
-    return snprintf(buf, size, "%s%04lld-%02d-%02d", y < 0 ? "-" : "", (long long)(y < 0 ? -y : y), m, d);
+    if (y < 0 || y > 9999)
+        return snprintf(buf, size, "%s%04lld-%02d-%02d", y < 0 ? "-" : "", (long long)(y < 0 ? -y : y), m, d);
+    char *p = digits(buf, y, 4);
+    *p++ = '-';
+    p = digits(p, m, 2);
+    *p++ = '-';
+    p = digits(p, d, 2);
+    *p = '\0';
+    return (int)(p - buf);
 }
 
 void val_format_date(int64_t days, char *buf)
@@ -246,8 +268,17 @@ void val_format_datetime(int64_t ms, char *buf)
     int n = format_date(days, buf, 32);
     if (n < 0 || n >= 32)
         return;
-    snprintf(buf + n, 32 - (size_t)n, "T%02d:%02d:%02d.%03dZ", (int)(rem / 3600000),
-             (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
+    char *p = buf + n;
+    *p++ = 'T';
+    p = digits(p, rem / 3600000, 2);
+    *p++ = ':';
+    p = digits(p, rem / 60000 % 60, 2);
+    *p++ = ':';
+    p = digits(p, rem / 1000 % 60, 2);
+    *p++ = '.';
+    p = digits(p, rem % 1000, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 /*
