@@ -119,10 +119,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/mapc
 	install -m 755 $(MAPC) $(DESTDIR)$(PREFIX)/bin/mapc
+	install -m 755 $(MAPRUN) $(DESTDIR)$(PREFIX)/bin/maprun
 	install -m 644 stdlib/*.map $(DESTDIR)$(PREFIX)/share/mapc/stdlib/
 	install -m 644 stdlib/salesforce/*.json $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce/
 	install -m 644 docs/mapc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mapc.1
-	install -m 644 docs/language.md docs/diagnostics.md $(DESTDIR)$(PREFIX)/share/doc/mapc/
+	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/mapc/
 
 clean:
 	rm -rf build build-asan bin
