@@ -122,7 +122,7 @@ install: all
 	install -m 755 $(MAPRUN) $(DESTDIR)$(PREFIX)/bin/maprun
 	install -m 644 stdlib/*.map $(DESTDIR)$(PREFIX)/share/mapc/stdlib/
 	install -m 644 stdlib/salesforce/*.json $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce/
-	install -m 644 docs/mapc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mapc.1
+	install -m 644 docs/mapc.1 docs/maprun.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/mapc/
 
 clean:
