@@ -170,9 +170,25 @@ static bool word_char(uint32_t c)
 ** would need more bytes (none in utf8's tables), so the result is never
 ** longer than s, in characters or bytes.
 */
+/* lower/upper of pure ASCII, the common case, without decoding. */
+static bool ascii_case(char *out, const char *s, size_t len, int mode)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80)
+            return false;
+        out[i] = (char)(mode == LOWER && c >= 'A' && c <= 'Z' ? c + 32
+                      : mode == UPPER && c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    out[len] = '\0';
+    return true;
+}
+
 static Value recase(Arena *ar, const char *s, size_t len, int mode)
 {
     char *out = arena_alloc(ar, len + 1), *o = out, enc[4];
+    if (mode != TITLE && ascii_case(out, s, len, mode))
+        return val_str(out, len);
     bool start = true;
     for (size_t i = 0; i < len;) {
         uint32_t c;

@@ -95,6 +95,17 @@ bool utf8_is_space(uint32_t c)
 
 void utf8_trim(const char *s, size_t len, size_t *start, size_t *end)
 {
+    /* ASCII ends, the common case: no decoding */
+    size_t a = 0, z = len;
+    while (a < z && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r')))
+        a++;
+    while (z > a && (s[z - 1] == ' ' || (s[z - 1] >= '\t' && s[z - 1] <= '\r')))
+        z--;
+    if ((a == z || (unsigned char)s[a] < 0x80) && (z == a || (unsigned char)s[z - 1] < 0x80)) {
+        *start = a;
+        *end = z;
+        return;
+    }
     size_t i = 0, first = len, last = len;
     uint32_t c;
     while (i < len) {

@@ -105,6 +105,12 @@ static int order(const Value *a, const Value *b)
 static bool member(const Value *v, const Value *list)
 {
     const cJSON *it;
+    if (v->k == V_STR) {                    /* strings in a list of strings: no conversion */
+        cJSON_ArrayForEach(it, list->u.j)
+            if (cJSON_IsString(it) && strcmp(it->valuestring, v->u.s.p) == 0)
+                return true;
+        return false;
+    }
     cJSON_ArrayForEach(it, list->u.j) {
         Value e = val_from_json(it);
         if (equal(v, &e))
