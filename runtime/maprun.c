@@ -144,7 +144,7 @@ static int dump_entry(void *ctx, const void *k, size_t kl, const void *v, size_t
 
 static int dump(const Args *a)
 {
-    static const char *const names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs"};
+    static const char *const names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs", "log"};
     Stage *st;
     char err[512];
     if (stage_open(&st, a->state, false, err, sizeof err) < 0) {
@@ -152,8 +152,8 @@ static int dump(const Args *a)
         return 1;
     }
     int rc = 0;
-    for (int i = 0; i < DB__COUNT; i++)
-        if (a->ninputs == 0 || strcmp(a->inputs[0], names[i]) == 0)
+    for (int i = 0; i < DB__COUNT; i++)           /* the log only on request: records show it */
+        if ((a->ninputs == 0 && i != DB_LOG) || (a->ninputs > 0 && strcmp(a->inputs[0], names[i]) == 0))
             rc |= stage_scan(st, (StageDb)i, "", 0, dump_entry, (void *)names[i]);
     stage_close(st);
     return rc ? 1 : 0;

@@ -18,7 +18,7 @@
 #define BATCH 20000
 #define MAP_SIZE ((size_t)1 << 30)     /* 1 GiB to start; grown between batches (grow_map) */
 
-static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs"};
+static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs", "log"};
 
 struct Stage {
     MDB_env *env;
@@ -28,6 +28,7 @@ struct Stage {
     int pending;
     bool failed;         /* sticky: a write failed; the run must not claim success */
     char datafile[4096]; /* the absolute path of data.mdb, to find its map */
+    uint64_t next_seq;   /* the next key of the log */
     char err[256];
 };
 
@@ -60,8 +61,19 @@ static int open_dbs(Stage *st)
         if (rc)
             return lmdb_fail(st, rc, db_names[i]);
     }
-    if (st->write)
+    if (st->write) {
+        MDB_cursor *c;                      /* go on after the log's last entry */
+        MDB_val k, v;
+        if (mdb_cursor_open(st->txn, st->dbi[DB_LOG], &c) == 0) {
+            if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8) {
+                for (size_t i = 0; i < 8; i++)
+                    st->next_seq = st->next_seq << 8 | ((unsigned char *)k.mv_data)[i];
+                st->next_seq++;
+            }
+            mdb_cursor_close(c);
+        }
         return stage_commit(st);
+    }
     return 0;
 }
 
@@ -125,6 +137,7 @@ int stage_clear(Stage *st)
 {
     if (begin(st) < 0)
         return -1;
+    st->next_seq = 0;
     for (int i = 0; i < DB__COUNT; i++) {
         int rc = mdb_drop(st->txn, st->dbi[i], 0);
         if (rc)
@@ -180,12 +193,37 @@ static int grow_map(Stage *st)
     return rc ? lmdb_fail(st, rc, "grow the map") : 0;
 }
 
+static void seq_key(uint64_t seq, unsigned char out[8])
+{
+    for (int i = 7; i >= 0; i--, seq >>= 8)
+        out[i] = (unsigned char)seq;           /* big-endian: byte order is number order */
+}
+
+/* A record: its value appended to the log, the index pointing at it. */
+static int put_record(Stage *st, MDB_val *k, MDB_val *v)
+{
+    unsigned char seq[8];
+    seq_key(st->next_seq++, seq);
+    MDB_val sk = {sizeof seq, seq};
+    int rc = mdb_put(st->txn, st->dbi[DB_LOG], &sk, v, MDB_APPEND);
+    if (!rc)
+        rc = mdb_put(st->txn, st->dbi[DB_RECORDS], k, &sk, 0);
+    return rc;
+}
+
+/* The log entry an index value points at. */
+static int deref(Stage *st, MDB_val *v)
+{
+    MDB_val sk = *v;
+    return sk.mv_size == 8 ? mdb_get(st->txn, st->dbi[DB_LOG], &sk, v) : MDB_CORRUPTED;
+}
+
 int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen)
 {
     if (begin(st) < 0)
         return -1;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = mdb_put(st->txn, st->dbi[db], &k, &v, 0);
+    int rc = db == DB_RECORDS ? put_record(st, &k, &v) : mdb_put(st->txn, st->dbi[db], &k, &v, 0);
     if (rc)
         return lmdb_fail(st, rc, "write");
     if (++st->pending >= BATCH) {
@@ -206,6 +244,8 @@ int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **
         return -1;
     MDB_val k = {klen, (void *)key}, v;
     int rc = mdb_get(st->txn, st->dbi[db], &k, &v);
+    if (rc == 0 && db == DB_RECORDS)
+        rc = deref(st, &v);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
@@ -227,6 +267,8 @@ int stage_scan(Stage *st, StageDb db, const void *prefix, size_t plen, StageVisi
     rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (db == DB_RECORDS && (rc = deref(st, &v)) != 0)
             break;
         if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
             break;

@@ -6,6 +6,10 @@
 **   meta        "plan" -> plan CRC (hex), "plan.mapb" -> the plan itself,
 **               "summary" -> the run's counters as JSON (maprun status)
 **   records     OBJECT \0 KEY -> {"rule","src","hash","fields":{…}}
+**               (stored as an 8-byte sequence number into `log`, which holds the
+**               values in the order they were written: the random-order index stays
+**               small, and the bulk of the data is appended; callers see only
+**               records — stage_put/get/scan on DB_RECORDS go through the log)
 **   entries     TARGET \0 SECTION \0 FILE \0 LINE(12 digits) \0 RULE -> {"rule","src","columns":{…}}
 **   quarantine  FILE \0 LINE(12 digits) -> {"kind","file","line","rule","code","message","raw"}
 **   refs        OBJECT \0 KEY \0 FIELD -> {"objects":[…],"field":…,"key":…}: references to resolve at load
@@ -20,7 +24,7 @@
 
 typedef struct Stage Stage;
 
-typedef enum { DB_META, DB_RECORDS, DB_ENTRIES, DB_QUARANTINE, DB_REFS, DB__COUNT } StageDb;
+typedef enum { DB_META, DB_RECORDS, DB_ENTRIES, DB_QUARANTINE, DB_REFS, DB_LOG, DB__COUNT } StageDb;
 
 /* Open (creating the directory) for writing or reading; -1 with err. */
 int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errlen);
