@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define BATCH 20000
+#define BATCH 20000             /* writes per transaction */
 #define MAP_SIZE ((size_t)1 << 30)     /* 1 GiB to start; grown between batches (grow_map) */
 
 static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs", "log"};
@@ -29,8 +29,11 @@ struct Stage {
     bool failed;         /* sticky: a write failed; the run must not claim success */
     char datafile[4096]; /* the absolute path of data.mdb, to find its map */
     uint64_t next_seq;   /* the next key of the log */
+    unsigned long map_lo, map_hi;   /* the address range of data.mdb's map */
     char err[256];
 };
+
+static void find_map(Stage *st);
 
 static int lmdb_fail(Stage *st, int rc, const char *what)
 {
@@ -62,6 +65,7 @@ static int open_dbs(Stage *st)
             return lmdb_fail(st, rc, db_names[i]);
     }
     if (st->write) {
+        find_map(st);
         MDB_cursor *c;                      /* go on after the log's last entry */
         MDB_val k, v;
         if (mdb_cursor_open(st->txn, st->dbi[DB_LOG], &c) == 0) {
@@ -147,14 +151,13 @@ int stage_clear(Stage *st)
 }
 
 /*
-** The committed pages are in the file (and the page cache): dropping them
-** from this process's map keeps its memory flat however large the state
-** grows, and LMDB faults back in what it reads next.  Safe between
-** transactions.  LMDB does not expose the map's address, so it is found in
-** /proc/self/maps (Linux; elsewhere memory simply grows with the state).
+** Where LMDB mapped data.mdb.  LMDB does not expose the address, so it is
+** found in /proc/self/maps (Linux; elsewhere nothing is dropped and memory
+** simply grows with the state).  Looked up again after the map grows.
 */
-static void drop_map_pages(Stage *st)
+static void find_map(Stage *st)
 {
+    st->map_lo = st->map_hi = 0;
 #ifdef __linux__
     FILE *f = fopen("/proc/self/maps", "r");
     char line[4096 + 128];
@@ -164,14 +167,26 @@ static void drop_map_pages(Stage *st)
         if (!path || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
             continue;
         path[strcspn(path, "\n")] = '\0';
-        if (strcmp(path, st->datafile) == 0)
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        if (strcmp(path, st->datafile) == 0) {
+            st->map_lo = lo;
+            st->map_hi = hi;
+        }
     }
     if (f)
         fclose(f);
-#else
-    (void)st;
 #endif
+}
+
+/*
+** Every page LMDB touched is in the file (or the page cache, for pages not
+** yet written back): the map is shared, so dropping its pages from this
+** process loses nothing, and LMDB faults back in what it reads next.  Done
+** after each batch, this bounds memory by what one batch touches.
+*/
+static void drop_map_pages(Stage *st)
+{
+    if (st->map_hi > st->map_lo)
+        madvise((void *)st->map_lo, st->map_hi - st->map_lo, MADV_DONTNEED);
 }
 
 /*
@@ -184,13 +199,15 @@ static int grow_map(Stage *st)
     MDB_envinfo info;
     MDB_stat stat;
     mdb_env_info(st->env, &info);
-    drop_map_pages(st);
     mdb_env_stat(st->env, &stat);
     size_t used = (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
     if (used * 2 < info.me_mapsize)
         return 0;
     int rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
-    return rc ? lmdb_fail(st, rc, "grow the map") : 0;
+    if (rc)
+        return lmdb_fail(st, rc, "grow the map");
+    find_map(st);
+    return 0;
 }
 
 static void seq_key(uint64_t seq, unsigned char out[8])
@@ -233,6 +250,7 @@ int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *v
         st->pending = 0;
         if ((rc = mdb_txn_commit(t)) != 0)
             return lmdb_fail(st, rc, "commit");
+        drop_map_pages(st);
         return grow_map(st);
     }
     return 0;
