@@ -216,6 +216,18 @@ static char *fill(const void *old, size_t oldlen, const char *fields)
     return text;
 }
 
+/* A staged value starts with the rule and the source position: {"rule":…,"src":… */
+static JBuf *begin_value(Run *r, const MapEmit *e, const char *src)
+{
+    JBuf *v = &r->val;
+    jb_reset(v);
+    jb_cstr(v, "{\"rule\":");
+    jb_cstr(v, r->rule_json[e->rule]);
+    jb_cstr(v, ",\"src\":");
+    jb_string(v, src, strlen(src));
+    return v;
+}
+
 /* The record's references, one entry per field, for the loader to resolve. */
 static void put_refs(Run *r, const char *object, const MapEmit *e)
 {
@@ -242,12 +254,7 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
         if (rule->merge == PM_FILL)
             fields = filled = fill(old, oldlen, e->json);
     }
-    JBuf *v = &r->val;
-    jb_reset(v);
-    jb_cstr(v, "{\"rule\":");
-    jb_cstr(v, r->rule_json[e->rule]);
-    jb_cstr(v, ",\"src\":");
-    jb_string(v, src, strlen(src));
+    JBuf *v = begin_value(r, e, src);
     char hash[40];
     snprintf(hash, sizeof hash, ",\"hash\":\"%016llx\",\"fields\":", (unsigned long long)fnv1a_n(fields, strlen(fields)));
     jb_cstr(v, hash);
@@ -268,12 +275,7 @@ static void put_entry(Run *r, const MapEmit *e, const char *file, long line, con
     const char *parts[] = {targets[rule->target], plan_s(r->plan, rule->section), file, lines,
                            plan_s(r->plan, rule->name)};
     size_t klen = make_key(r, 5, parts);
-    JBuf *v = &r->val;
-    jb_reset(v);
-    jb_cstr(v, "{\"rule\":");
-    jb_cstr(v, r->rule_json[e->rule]);
-    jb_cstr(v, ",\"src\":");
-    jb_string(v, src, strlen(src));
+    JBuf *v = begin_value(r, e, src);
     jb_cstr(v, ",\"columns\":");
     jb_cstr(v, e->json);
     jb_raw(v, "}", 1);
