@@ -73,7 +73,7 @@ $(BUILD)/parse_only: tools/bench/parse_only.c runtime/input.h $(BUILD)/rt_input.
 $(BUILD)/peakrss: tools/bench/peakrss.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 
-$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y | $(BUILD)
+$(BUILD)/parser.c $(BUILD)/parser.h &: grammar/parser.y | $(BUILD)
 	bison -Wall -Werror -d -o $(BUILD)/parser.c $<
 
 $(BUILD)/lexer.c: grammar/lexer.l $(BUILD)/parser.h
