@@ -235,12 +235,12 @@ static int deref(Stage *st, MDB_val *v)
     return sk.mv_size == 8 ? mdb_get(st->txn, st->dbi[DB_LOG], &sk, v) : MDB_CORRUPTED;
 }
 
-int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen)
+static int put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
 {
     if (begin(st) < 0)
         return -1;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = db == DB_RECORDS ? put_record(st, &k, &v) : mdb_put(st->txn, st->dbi[db], &k, &v, 0);
+    int rc = db == DB_RECORDS ? put_record(st, &k, &v) : mdb_put(st->txn, st->dbi[db], &k, &v, flags);
     if (rc)
         return lmdb_fail(st, rc, "write");
     if (++st->pending >= BATCH) {
@@ -254,6 +254,16 @@ int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *v
         return grow_map(st);
     }
     return 0;
+}
+
+int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    return put(st, db, key, klen, val, vlen, 0);
+}
+
+int stage_append(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    return put(st, db, key, klen, val, vlen, MDB_APPEND);
 }
 
 int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **val, size_t *vlen)

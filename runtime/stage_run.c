@@ -14,6 +14,7 @@
 #include "jsonbuf.h"
 #include "mapper.h"
 #include "plan.h"
+#include "sortrun.h"
 #include "stage.h"
 #include "value.h"
 
@@ -47,6 +48,8 @@ typedef struct Run {
     char key[4096];
     JBuf val;                 /* the value being written */
     uint8_t *bloom;           /* the record keys staged so far, as a Bloom filter (fixed size) */
+    SortRuns *refs;           /* references, sorted on disk and appended at the end */
+    bool refs_failed;
     char **rule_json;         /* each rule's name as a JSON string */
     char *file_json;          /* the current input's path as a JSON string */
 } Run;
@@ -234,7 +237,8 @@ static void put_refs(Run *r, const char *object, const MapEmit *e)
     for (uint32_t i = 0; i < e->nrefs; i++) {
         const char *parts[] = {object, e->key, e->refs[i].field};
         size_t klen = make_key(r, 3, parts);
-        stage_put(r->st, DB_REFS, r->key, klen, e->refs[i].json, strlen(e->refs[i].json));
+        if (sr_add(r->refs, r->key, klen, e->refs[i].json, strlen(e->refs[i].json)) < 0)
+            r->refs_failed = true;
     }
 }
 
@@ -326,6 +330,18 @@ static void stage_record(Run *r, const MapKind *mk, KindCount *kc, const InputRe
         kc->excluded++;
         bump(&r->reasons, &r->nreasons, res.reason ? res.reason : "excluded");
     }
+}
+
+/* The references arrive in random key order: appended sorted, they cost a
+** fraction of random inserts and no memory. */
+static int append_ref(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    return stage_append(ctx, DB_REFS, k, kl, v, vl);
+}
+
+static int write_refs(Run *r)
+{
+    return r->refs_failed || sr_finish(r->refs, append_ref, r->st) != 0 ? -1 : 0;
 }
 
 /* ---- the summary `maprun status` prints */
@@ -446,6 +462,7 @@ static void run_free(Run *r)
     free(r->rule_quarantined);
     jb_free(&r->val);
     free(r->bloom);
+    sr_free(r->refs);
     free(r->file_json);
     for (uint32_t i = 0; r->rule_json && i < r->plan->nrules; i++)
         free(r->rule_json[i]);
@@ -468,6 +485,7 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     r.rule_quarantined = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_json = calloc(plan.nrules + 1, sizeof(char *));
     r.bloom = calloc(BLOOM_BITS / 8, 1);
+    r.refs = sr_new(dir, "refs", (size_t)32 << 20);
     for (uint32_t i = 0; i < plan.nrules; i++)
         r.rule_json[i] = jb_quote(plan_s(&plan, plan.rules[i].name));
     int rc = -1;
@@ -481,6 +499,10 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     rc = 0;
     for (int i = 0; i < ninputs && rc == 0; i++)
         rc = stage_input(&r, inputs[i], opt, start);
+    if (write_refs(&r) < 0) {
+        fprintf(stderr, "maprun: cannot write the references (run files in %s)\n", dir);
+        rc = -1;
+    }
     write_summary(&r);
     if (stage_commit(r.st) < 0)
         goto lmdb;
