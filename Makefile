@@ -34,7 +34,7 @@ MAPRUN_OBJ   := $(BUILD)/rt_maprun.o $(BUILD)/rt_stage.o $(BUILD)/rt_stage_run.o
                 $(BUILD)/rt_sortrun.o \
                 $(BUILD)/rt_input.o $(PLAN_OBJ)
 # Unit tests: tests/unit/test_NAME.c -> $(BUILD)/test_NAME, run by tests/run.sh.
-UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins
+UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins $(BUILD)/test_sortrun
 
 .PHONY: all deps test asan demo install clean unit-tests
 all: deps $(MAPC) $(MAPRUN) bin/mapc bin/maprun
@@ -62,6 +62,9 @@ unit-tests: $(UNIT_TESTS)
 
 $(BUILD)/test_builtins: tests/unit/test_builtins.c $(BUILD)/rt_builtins.o $(BUILD)/rt_value.o \
                         $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+$(BUILD)/test_sortrun: tests/unit/test_sortrun.c $(BUILD)/rt_sortrun.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_input: tests/unit/test_input.c runtime/input.h $(BUILD)/rt_input.o

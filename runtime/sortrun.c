@@ -21,6 +21,17 @@ typedef struct Pair {
     unsigned char data[];  /* key then value */
 } Pair;
 
+/* A run's sparse index: the first key of every SPARSE-th entry and where it is. */
+#define SPARSE 32
+
+typedef struct RunIndex {
+    unsigned char **keys;
+    uint32_t *klens;
+    long *offsets;
+    size_t n;
+    FILE *f;               /* open for lookups */
+} RunIndex;
+
 struct SortRuns {
     char *dir, *name;
     size_t mem, used;
@@ -28,6 +39,11 @@ struct SortRuns {
     size_t npairs, cap;
     uint64_t seq;
     int nruns;
+    int32_t *slots;        /* hash table over pairs (index + 1; 0 empty), for lookups */
+    size_t nslots;
+    RunIndex *runs;        /* per spilled run */
+    unsigned char *got;    /* the last looked-up value */
+    size_t gotcap;
 };
 
 SortRuns *sr_new(const char *dir, const char *name, size_t mem)
@@ -63,6 +79,36 @@ static void clear_buffer(SortRuns *s)
         free(s->pairs[i]);
     s->npairs = 0;
     s->used = 0;
+    if (s->slots)
+        memset(s->slots, 0, sizeof(int32_t) * s->nslots);
+}
+
+static uint64_t hash_key(const void *key, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)key)[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Index pair i in the hash table (a later pair with the same key replaces it). */
+static void hash_add(SortRuns *s, size_t i)
+{
+    if (s->npairs * 2 > s->nslots) {
+        free(s->slots);
+        s->nslots = s->nslots ? s->nslots * 2 : 8192;
+        s->slots = calloc(s->nslots, sizeof(int32_t));
+        for (size_t j = 0; j + 1 < s->npairs; j++)
+            hash_add(s, j);
+    }
+    const Pair *p = s->pairs[i];
+    for (size_t h = hash_key(p->data, p->klen) & (s->nslots - 1);; h = (h + 1) & (s->nslots - 1)) {
+        int32_t at = s->slots[h];
+        if (at == 0 || cmp_keys(s->pairs[at - 1]->data, s->pairs[at - 1]->klen, p->data, p->klen) == 0) {
+            s->slots[h] = (int32_t)i + 1;
+            return;
+        }
+    }
 }
 
 /* Sort the buffer and write it as the next run. */
@@ -73,15 +119,29 @@ static int spill(SortRuns *s)
     qsort(s->pairs, s->npairs, sizeof(Pair *), cmp_pairs);
     char path[4200];
     run_path(s, s->nruns, path, sizeof path);
-    FILE *f = fopen(path, "wb");
+    FILE *f = fopen(path, "w+b");
     int ok = f != NULL;
+    s->runs = realloc(s->runs, sizeof(RunIndex) * (size_t)(s->nruns + 1));
+    RunIndex *ri = &s->runs[s->nruns];
+    memset(ri, 0, sizeof *ri);
+    size_t nidx = s->npairs / SPARSE + 1;
+    ri->keys = calloc(nidx, sizeof(unsigned char *));
+    ri->klens = calloc(nidx, sizeof(uint32_t));
+    ri->offsets = calloc(nidx, sizeof(long));
     for (size_t i = 0; ok && i < s->npairs; i++) {
         const Pair *p = s->pairs[i];
+        if (i % SPARSE == 0) {
+            ri->keys[ri->n] = malloc(p->klen ? p->klen : 1);
+            memcpy(ri->keys[ri->n], p->data, p->klen);
+            ri->klens[ri->n] = p->klen;
+            ri->offsets[ri->n++] = ftell(f);
+        }
         uint32_t head[2] = {p->klen, p->vlen};
         ok = fwrite(head, sizeof head, 1, f) == 1 && fwrite(p->data, 1, p->klen + p->vlen, f) == p->klen + p->vlen;
     }
-    if (f && fclose(f) != 0)
+    if (f && fflush(f) != 0)
         ok = 0;
+    ri->f = f;
     s->nruns++;
     clear_buffer(s);
     return ok ? 0 : -1;
@@ -102,8 +162,106 @@ int sr_add(SortRuns *s, const void *key, size_t klen, const void *val, size_t vl
         s->pairs = realloc(s->pairs, sizeof(Pair *) * s->cap);
     }
     s->pairs[s->npairs++] = p;
-    s->used += sizeof *p + klen + vlen + sizeof(Pair *);
+    hash_add(s, s->npairs - 1);
+    s->used += sizeof *p + klen + vlen + sizeof(Pair *) + 2 * sizeof(int32_t);
     return s->used >= s->mem ? spill(s) : 0;
+}
+
+/* Close and remove every run file. */
+static void drop_runs(SortRuns *s)
+{
+    for (int i = 0; i < s->nruns; i++) {
+        RunIndex *ri = &s->runs[i];
+        if (ri->f)
+            fclose(ri->f);
+        for (size_t j = 0; j < ri->n; j++)
+            free(ri->keys[j]);
+        free(ri->keys);
+        free(ri->klens);
+        free(ri->offsets);
+        char path[4200];
+        run_path(s, i, path, sizeof path);
+        remove(path);
+    }
+    free(s->runs);
+    s->runs = NULL;
+    s->nruns = 0;
+}
+
+/* ---- lookups: the buffer, then the runs from the newest */
+
+static const unsigned char *keep(SortRuns *s, const unsigned char *v, size_t n, size_t *vlen)
+{
+    if (n + 1 > s->gotcap) {
+        s->gotcap = n * 2 + 16;
+        s->got = realloc(s->got, s->gotcap);
+    }
+    memcpy(s->got, v, n);
+    *vlen = n;
+    return s->got;
+}
+
+/* In run ri: the last entry with this key, by its sparse index and one block. */
+static int run_get(SortRuns *s, RunIndex *ri, const void *key, size_t klen, const void **val, size_t *vlen)
+{
+    size_t lo = 0, hi = ri->n;                 /* the last block whose first key <= key */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_keys(ri->keys[mid], ri->klens[mid], key, klen) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return 0;
+    /* equal keys can start in an earlier block: step back while its first key equals */
+    size_t b = lo - 1;
+    while (b > 0 && cmp_keys(ri->keys[b], ri->klens[b], key, klen) == 0)
+        b--;
+    if (fseek(ri->f, ri->offsets[b], SEEK_SET) != 0)
+        return -1;
+    int found = 0;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    uint32_t head[2];
+    while (fread(head, sizeof head, 1, ri->f) == 1) {
+        size_t n = (size_t)head[0] + head[1];
+        if (n > cap)
+            buf = realloc(buf, cap = n * 2 + 16);
+        if (fread(buf, 1, n, ri->f) != n)
+            break;
+        int c = cmp_keys(buf, head[0], key, klen);
+        if (c > 0)
+            break;
+        if (c == 0) {
+            *val = keep(s, buf + head[0], head[1], vlen);
+            found = 1;
+        }
+    }
+    free(buf);
+    return found;
+}
+
+int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *vlen)
+{
+    if (s->nslots) {
+        for (size_t h = hash_key(key, klen) & (s->nslots - 1);; h = (h + 1) & (s->nslots - 1)) {
+            int32_t at = s->slots[h];
+            if (at == 0)
+                break;
+            const Pair *p = s->pairs[at - 1];
+            if (cmp_keys(p->data, p->klen, key, klen) == 0) {
+                *val = keep(s, p->data + p->klen, p->vlen, vlen);
+                return 1;
+            }
+        }
+    }
+    for (int i = s->nruns - 1; i >= 0; i--) {
+        int rc = run_get(s, &s->runs[i], key, klen, val, vlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* ---- merging */
@@ -147,11 +305,9 @@ int sr_finish(SortRuns *s, SortEmit fn, void *ctx)
 {
     int rc = spill(s);
     Head *h = calloc((size_t)s->nruns + 1, sizeof(Head));
-    char path[4200];
     for (int i = 0; i < s->nruns && rc == 0; i++) {
-        run_path(s, i, path, sizeof path);
-        h[i].f = fopen(path, "rb");
-        rc = h[i].f ? advance(&h[i]) : -1;
+        h[i].f = s->runs[i].f;
+        rc = h[i].f && fseek(h[i].f, 0, SEEK_SET) == 0 ? advance(&h[i]) : -1;
     }
     unsigned char *key = NULL, *val = NULL;
     size_t kcap = 0, vcap = 0, klen = 0, vlen = 0;
@@ -173,17 +329,12 @@ int sr_finish(SortRuns *s, SortEmit fn, void *ctx)
     }
     if (rc == 0 && pending)
         rc = fn(ctx, key, klen, val, vlen);
-    for (int i = 0; i < s->nruns; i++) {
-        if (h[i].f)
-            fclose(h[i].f);
+    for (int i = 0; i < s->nruns; i++)
         free(h[i].buf);
-        run_path(s, i, path, sizeof path);
-        remove(path);
-    }
     free(h);
     free(key);
     free(val);
-    s->nruns = 0;
+    drop_runs(s);
     return rc;
 }
 
@@ -192,11 +343,9 @@ void sr_free(SortRuns *s)
     if (!s)
         return;
     clear_buffer(s);
-    for (int i = 0; i < s->nruns; i++) {
-        char path[4200];
-        run_path(s, i, path, sizeof path);
-        remove(path);
-    }
+    drop_runs(s);
+    free(s->slots);
+    free(s->got);
     free(s->pairs);
     free(s->dir);
     free(s->name);

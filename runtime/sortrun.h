@@ -16,6 +16,8 @@ typedef struct SortRuns SortRuns;
 SortRuns *sr_new(const char *dir, const char *name, size_t mem);
 /* Buffer a pair (copied); -1 when a run file cannot be written. */
 int sr_add(SortRuns *s, const void *key, size_t klen, const void *val, size_t vlen);
+/* The last value added for key: 1 found (*val valid until the next call), 0 not, -1 error. */
+int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *vlen);
 /* Hand every distinct key, in byte order, with its last value to fn; then
 ** remove the run files.  fn returns nonzero to stop (that value is returned). */
 typedef int (*SortEmit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);

@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE   /* madvise(MADV_DONTNEED): POSIX's variant is advisory only */
 #include "stage.h"
 #include "plan.h"
+#include "sortrun.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -28,7 +29,9 @@ struct Stage {
     int pending;
     bool failed;         /* sticky: a write failed; the run must not claim success */
     char datafile[4096]; /* the absolute path of data.mdb, to find its map */
+    char dir[4096];
     uint64_t next_seq;   /* the next key of the log */
+    SortRuns *index;     /* while writing: the records index, kept sorted on disk (see put_record) */
     unsigned long map_lo, map_hi;   /* the address range of data.mdb's map */
     char err[256];
 };
@@ -91,6 +94,7 @@ int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errle
         free(st);
         return -1;
     }
+    snprintf(st->dir, sizeof st->dir, "%s", dir);
     char *abs = realpath(dir, NULL);
     snprintf(st->datafile, sizeof st->datafile, "%s/data.mdb", abs ? abs : dir);
     free(abs);
@@ -126,10 +130,27 @@ int stage_commit(Stage *st)
     return 0;
 }
 
+static int append_index(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    return stage_append(ctx, DB_RECORDS, k, kl, v, vl);
+}
+
+int stage_finish(Stage *st)
+{
+    if (!st->index)
+        return 0;
+    SortRuns *ix = st->index;
+    st->index = NULL;                       /* from now on the index is LMDB's */
+    int rc = sr_finish(ix, append_index, st);
+    sr_free(ix);
+    return rc ? lmdb_fail(st, rc < 0 ? EIO : rc, "write the index") : 0;
+}
+
 void stage_close(Stage *st)
 {
     if (!st)
         return;
+    sr_free(st->index);
     if (st->txn)
         mdb_txn_abort(st->txn);
     if (st->env)
@@ -142,6 +163,8 @@ int stage_clear(Stage *st)
     if (begin(st) < 0)
         return -1;
     st->next_seq = 0;
+    sr_free(st->index);
+    st->index = sr_new(st->dir, "index", (size_t)64 << 20);   /* a fresh state: the index is built sorted */
     for (int i = 0; i < DB__COUNT; i++) {
         int rc = mdb_drop(st->txn, st->dbi[i], 0);
         if (rc)
@@ -216,14 +239,21 @@ static void seq_key(uint64_t seq, unsigned char out[8])
         out[i] = (unsigned char)seq;           /* big-endian: byte order is number order */
 }
 
-/* A record: its value appended to the log, the index pointing at it. */
+/*
+** A record: its value appended to the log.  While staging, the index entry
+** (key -> sequence number) goes to a sorted run store that also answers
+** lookups; stage_finish() appends the merged index to LMDB in key order.
+** Random-order inserts into a large B-tree were the cost of staging.
+*/
 static int put_record(Stage *st, MDB_val *k, MDB_val *v)
 {
     unsigned char seq[8];
     seq_key(st->next_seq++, seq);
     MDB_val sk = {sizeof seq, seq};
     int rc = mdb_put(st->txn, st->dbi[DB_LOG], &sk, v, MDB_APPEND);
-    if (!rc)
+    if (!rc && st->index)
+        rc = sr_add(st->index, k->mv_data, k->mv_size, seq, sizeof seq) < 0 ? EIO : 0;
+    else if (!rc)
         rc = mdb_put(st->txn, st->dbi[DB_RECORDS], k, &sk, 0);
     return rc;
 }
@@ -240,7 +270,8 @@ static int put(Stage *st, StageDb db, const void *key, size_t klen, const void *
     if (begin(st) < 0)
         return -1;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = db == DB_RECORDS ? put_record(st, &k, &v) : mdb_put(st->txn, st->dbi[db], &k, &v, flags);
+    int rc = db == DB_RECORDS && !(flags & MDB_APPEND) ? put_record(st, &k, &v)
+                                                      : mdb_put(st->txn, st->dbi[db], &k, &v, flags);
     if (rc)
         return lmdb_fail(st, rc, "write");
     if (++st->pending >= BATCH) {
@@ -271,7 +302,19 @@ int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **
     if (begin(st) < 0)
         return -1;
     MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(st->txn, st->dbi[db], &k, &v);
+    int rc;
+    if (db == DB_RECORDS && st->index) {
+        const void *sv;
+        size_t sl;
+        int found = sr_get(st->index, key, klen, &sv, &sl);
+        if (found < 0)
+            return lmdb_fail(st, EIO, "read the index");
+        rc = found ? 0 : MDB_NOTFOUND;
+        v.mv_data = (void *)sv;
+        v.mv_size = sl;
+    } else {
+        rc = mdb_get(st->txn, st->dbi[db], &k, &v);
+    }
     if (rc == 0 && db == DB_RECORDS)
         rc = deref(st, &v);
     if (rc == MDB_NOTFOUND)

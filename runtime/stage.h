@@ -34,10 +34,14 @@ int stage_clear(Stage *st);
 /* Put and get; values are copied.  Writes go to a batch committed every
 ** few thousand puts and at stage_commit(). */
 int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen);
-/* Put a key greater than every key of db (a sorted bulk load: much faster). */
+/* Put a key greater than every key of db (a sorted bulk load: much faster);
+** for DB_RECORDS the value is the index entry itself (an 8-byte log key). */
 int stage_append(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen);
 /* 1 found (*val valid until the next stage call), 0 not found, -1 error. */
 int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **val, size_t *vlen);
+/* After stage_clear, records are indexed on the side; this writes the index
+** into LMDB.  Call once, after the last record. */
+int stage_finish(Stage *st);
 /* Commit and sync; -1 when this or any earlier write failed (errors are sticky). */
 int stage_commit(Stage *st);
 /* Visit every entry of db whose key starts with prefix, in key order;

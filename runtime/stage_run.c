@@ -499,6 +499,8 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     rc = 0;
     for (int i = 0; i < ninputs && rc == 0; i++)
         rc = stage_input(&r, inputs[i], opt, start);
+    if (stage_finish(r.st) < 0)
+        goto lmdb;
     if (write_refs(&r) < 0) {
         fprintf(stderr, "maprun: cannot write the references (run files in %s)\n", dir);
         rc = -1;
