@@ -326,6 +326,19 @@ int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **
     return 1;
 }
 
+int stage_has(Stage *st, StageDb db, const void *key, size_t klen)
+{
+    if (db == DB_RECORDS && st->index) {     /* the index alone: no read of the record */
+        const void *sv;
+        size_t sl;
+        int found = sr_get(st->index, key, klen, &sv, &sl);
+        return found < 0 ? lmdb_fail(st, EIO, "read the index") : found;
+    }
+    const void *v;
+    size_t vl;
+    return stage_get(st, db, key, klen, &v, &vl);
+}
+
 int stage_scan(Stage *st, StageDb db, const void *prefix, size_t plen, StageVisit fn, void *ctx)
 {
     if (begin(st) < 0)

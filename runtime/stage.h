@@ -37,6 +37,8 @@ int stage_put(Stage *st, StageDb db, const void *key, size_t klen, const void *v
 /* Put a key greater than every key of db (a sorted bulk load: much faster);
 ** for DB_RECORDS the value is the index entry itself (an 8-byte log key). */
 int stage_append(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen);
+/* Is the key there?  1, 0, or -1 on error; cheaper than stage_get for records. */
+int stage_has(Stage *st, StageDb db, const void *key, size_t klen);
 /* 1 found (*val valid until the next stage call), 0 not found, -1 error. */
 int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **val, size_t *vlen);
 /* After stage_clear, records are indexed on the side; this writes the index

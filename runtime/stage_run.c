@@ -189,7 +189,8 @@ static const char *collision(Run *r, const MapEmit *e, const char *src)
     size_t klen = make_key(r, 2, parts);
     const void *val;
     size_t vlen;
-    if (!bloom_seen(r, r->key, klen) || stage_get(r->st, DB_RECORDS, r->key, klen, &val, &vlen) != 1)
+    if (!bloom_seen(r, r->key, klen) || stage_has(r->st, DB_RECORDS, r->key, klen) != 1
+        || stage_get(r->st, DB_RECORDS, r->key, klen, &val, &vlen) != 1)
         return NULL;
     static char holder[512];
     cJSON *old = cJSON_ParseWithLength(val, vlen);
@@ -251,13 +252,13 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     size_t oldlen;
     char *filled = NULL;
     const char *fields = e->json;
-    if (rule->merge != PM_NONE && bloom_seen(r, r->key, klen)
-        && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1) {
-        if (rule->merge == PM_FIRST)
-            return;
-        if (rule->merge == PM_FILL)
-            fields = filled = fill(old, oldlen, e->json);
-    }
+    /* first: only whether the key is there; last: nothing (the last write
+    ** wins); fill: the staged record itself */
+    bool seen = rule->merge != PM_NONE && bloom_seen(r, r->key, klen);
+    if (seen && rule->merge == PM_FIRST && stage_has(r->st, DB_RECORDS, r->key, klen) == 1)
+        return;
+    if (seen && rule->merge == PM_FILL && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1)
+        fields = filled = fill(old, oldlen, e->json);
     JBuf *v = begin_value(r, e, src);
     char hash[40];
     snprintf(hash, sizeof hash, ",\"hash\":\"%016llx\",\"fields\":", (unsigned long long)fnv1a_n(fields, strlen(fields)));
