@@ -164,7 +164,7 @@ int stage_clear(Stage *st)
         return -1;
     st->next_seq = 0;
     sr_free(st->index);
-    st->index = sr_new(st->dir, "index", (size_t)64 << 20);   /* a fresh state: the index is built sorted */
+    st->index = sr_new(st->dir, "index", (size_t)16 << 20);   /* a fresh state: the index is built sorted */
     for (int i = 0; i < DB__COUNT; i++) {
         int rc = mdb_drop(st->txn, st->dbi[i], 0);
         if (rc)
