@@ -22,7 +22,7 @@ typedef struct Pair {
 } Pair;
 
 /* A run's sparse index: the first key of every SPARSE-th entry and where it is. */
-#define SPARSE 32
+#define SPARSE 256
 
 typedef struct RunIndex {
     unsigned char **keys;
