@@ -15,6 +15,7 @@
 ** failed check and "N passed, N failed"; exits 1 when a check failed.
 */
 #include "builtins.h"
+#include "unit.h"
 #include "sha256.h"
 #include "utf8.h"
 #include "value.h"
@@ -29,25 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int npass, nfail;
 static Arena *ar;
 
-static void check(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void check(int ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-    if (ok) {
-        npass++;
-        return;
-    }
-    nfail++;
-    printf("FAIL test_builtins.c:%d: ", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
 
 /* ---- values as text */
 
@@ -1104,6 +1088,5 @@ int main(void)
     test_utf8();
     test_sha256();
     arena_free(ar);
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail ? 1 : 0;
+    return unit_summary();
 }

@@ -7,6 +7,7 @@
 ** 1 when a check failed.
 */
 #include "input.h"
+#include "unit.h"
 
 #include <cJSON.h>
 
@@ -19,27 +20,9 @@
 #define MIB ((size_t)1 << 20)
 #define MAXREC 64
 
-static int npass, nfail;
 static char dir[256];
 
-static void check(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void check(int ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-    if (ok) {
-        npass++;
-        return;
-    }
-    nfail++;
-    printf("FAIL test_input.c:%d: ", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
-
-#define CHECK(cond, ...) check((cond) != 0, __LINE__, __VA_ARGS__)
 
 /* ---- files */
 
@@ -678,6 +661,5 @@ int main(void)
     test_many_lines();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     run(cmd);
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail ? 1 : 0;
+    return unit_summary();
 }

@@ -4,16 +4,13 @@
 ** Prints one line per failure and "N passed, N failed".
 */
 #include "sortrun.h"
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-    printf(__VA_ARGS__); printf("\n"); } } while (0)
 
 typedef struct Seen {
     char last[64];
@@ -76,6 +73,5 @@ int main(void)
     CHECK(seen.values_ok, "each key with its last value");
     sr_free(s);
     CHECK(rmdir(dir) == 0, "the run files are removed");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return unit_summary();
 }
