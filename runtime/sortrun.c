@@ -35,6 +35,7 @@ typedef struct RunIndex {
 struct SortRuns {
     char *dir, *name;
     size_t mem, used;
+    unsigned char *block;  /* the buffer the pairs live in: allocated once, reused after each spill */
     Pair **pairs;
     size_t npairs, cap;
     uint64_t seq;
@@ -75,8 +76,6 @@ static void run_path(const SortRuns *s, int i, char *out, size_t n)
 
 static void clear_buffer(SortRuns *s)
 {
-    for (size_t i = 0; i < s->npairs; i++)
-        free(s->pairs[i]);
     s->npairs = 0;
     s->used = 0;
     if (s->slots)
@@ -149,9 +148,14 @@ static int spill(SortRuns *s)
 
 int sr_add(SortRuns *s, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    Pair *p = malloc(sizeof *p + klen + vlen);
-    if (!p)
+    size_t need = (sizeof(Pair) + klen + vlen + 7) & ~(size_t)7;
+    if (s->used + need > s->mem && spill(s) < 0)
         return -1;
+    if (!s->block)
+        s->block = malloc(s->mem);
+    if (!s->block || need > s->mem)
+        return -1;                          /* a pair larger than the whole buffer */
+    Pair *p = (Pair *)(s->block + s->used);
     p->klen = (uint32_t)klen;
     p->vlen = (uint32_t)vlen;
     p->seq = s->seq++;
@@ -163,8 +167,8 @@ int sr_add(SortRuns *s, const void *key, size_t klen, const void *val, size_t vl
     }
     s->pairs[s->npairs++] = p;
     hash_add(s, s->npairs - 1);
-    s->used += sizeof *p + klen + vlen + sizeof(Pair *) + 2 * sizeof(int32_t);
-    return s->used >= s->mem ? spill(s) : 0;
+    s->used += need;
+    return 0;
 }
 
 /* Close and remove every run file. */
@@ -344,6 +348,7 @@ void sr_free(SortRuns *s)
         return;
     clear_buffer(s);
     drop_runs(s);
+    free(s->block);
     free(s->slots);
     free(s->got);
     free(s->pairs);
