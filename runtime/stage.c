@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #define BATCH 20000             /* writes per transaction */
+#define READS_PER_DROP 4096     /* record reads between dropping the map's pages */
 #define MAP_SIZE ((size_t)1 << 30)     /* 1 GiB to start; grown between batches (grow_map) */
 
 static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs", "log"};
@@ -33,10 +34,12 @@ struct Stage {
     uint64_t next_seq;   /* the next key of the log */
     SortRuns *index;     /* while writing: the records index, kept sorted on disk (see put_record) */
     unsigned long map_lo, map_hi;   /* the address range of data.mdb's map */
+    unsigned long reads;            /* records read back (merges, duplicate checks) */
     char err[256];
 };
 
 static void find_map(Stage *st);
+static void drop_map_pages(Stage *st);
 
 static int lmdb_fail(Stage *st, int rc, const char *what)
 {
@@ -317,6 +320,8 @@ int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **
     }
     if (rc == 0 && db == DB_RECORDS)
         rc = deref(st, &v);
+    if (db == DB_RECORDS && ++st->reads % READS_PER_DROP == 0)
+        drop_map_pages(st);                 /* reads back touch old pages all over the log */
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
