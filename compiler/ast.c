@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 Node *ast_node(NodeKind k, Span at)
 {
@@ -159,4 +160,15 @@ const char *ast_binop_text(BinOp op)
         "??", "or", "and", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "+", "-", "*", "/"
     };
     return text[op];
+}
+
+const Decl *ast_split_of(const Program *p, const Decl *rule)
+{
+    for (int i = 0; i < p->ndecls; i++) {
+        const Decl *sp = p->decls[i];
+        for (int j = 0; sp->kind == DECL_SPLIT && j < sp->nbody; j++)
+            if (sp->body[j]->op == DEST_RULE && strcmp(sp->body[j]->str, rule->name) == 0)
+                return sp;
+    }
+    return NULL;
 }

@@ -149,5 +149,7 @@ void ast_decl_free(Decl *d);
 void ast_program_free(Program *p);
 
 const char *ast_binop_text(BinOp op);
+/* The split that routes records to rule, or NULL when the rule runs on every record. */
+const Decl *ast_split_of(const Program *p, const Decl *rule);
 
 #endif

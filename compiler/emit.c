@@ -547,17 +547,6 @@ static void rule_body(Emitter *e, const Decl *r)
     plan_emit(e->p, OP_EMIT, 0);
 }
 
-static bool split_member(const Program *prog, const Decl *r)
-{
-    for (int i = 0; i < prog->ndecls; i++) {
-        const Decl *sp = prog->decls[i];
-        for (int j = 0; sp->kind == DECL_SPLIT && j < sp->nbody; j++)
-            if (sp->body[j]->op == DEST_RULE && strcmp(sp->body[j]->str, r->name) == 0)
-                return true;
-    }
-    return false;
-}
-
 static void compile_rule(Emitter *e, const Decl *r)
 {
     Plan *p = e->p;
@@ -569,7 +558,7 @@ static void compile_rule(Emitter *e, const Decl *r)
     pr.object = PLAN_NONE;
     pr.section = r->section ? plan_str(p, r->section) : PLAN_NONE;
     pr.merge = (uint32_t)r->merge;
-    pr.flags = split_member(e->prog, r) ? PR_SPLIT_MEMBER : 0;
+    pr.flags = ast_split_of(e->prog, r) ? PR_SPLIT_MEMBER : 0;
     int line, col;
     srcloc_linecol(r->name_span.file, r->name_span.start, &line, &col);
     pr.line = (uint32_t)line;

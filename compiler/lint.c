@@ -280,22 +280,11 @@ static bool disjoint(const Node *wa, const Node *wb)
     return found;
 }
 
-static const Decl *split_of(const Sema *s, const Decl *r)
-{
-    for (int i = 0; i < s->prog->ndecls; i++) {
-        const Decl *sp = s->prog->decls[i];
-        for (int j = 0; sp->kind == DECL_SPLIT && j < sp->nbody; j++)
-            if (sp->body[j]->op == DEST_RULE && strcmp(sp->body[j]->str, r->name) == 0)
-                return sp;
-    }
-    return NULL;
-}
-
 /* Two rules a split routes to: no record reaches both. */
 static bool same_split(const Sema *s, const Decl *a, const Decl *b)
 {
-    const Decl *sa = split_of(s, a);
-    return sa && sa == split_of(s, b);
+    const Decl *sa = ast_split_of(s->prog, a);
+    return sa && sa == ast_split_of(s->prog, b);
 }
 
 static void lint_duplicate_keys(Sema *s)
@@ -383,13 +372,6 @@ static void lint_unreachable(Sema *s)
 
 static void given_matches_shape(Sema *s, const Node *v, const Node *shape);
 
-static int utf8_chars(const char *p)
-{
-    int n = 0;
-    for (; *p; p++)
-        n += ((unsigned char)*p & 0xC0) != 0x80;
-    return n;
-}
 
 static void given_object(Sema *s, const Node *obj, const Node *shape)
 {

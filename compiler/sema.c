@@ -39,15 +39,6 @@ const char *sema_ty_name(Ty t)
     return names[t.k];
 }
 
-/* Characters (not bytes) in a UTF-8 string. */
-static int utf8_len(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 const Decl *sema_find(const Sema *s, DeclKind k, const char *name)
 {
     for (int i = 0; i < s->prog->ndecls; i++) {
@@ -726,7 +717,7 @@ static Ty expr_kind(Sema *s, const Node *e)
     switch (e->kind) {
     case N_STR:
         r = ty(TY_STRING);
-        r.maxlen = utf8_len(e->str);
+        r.maxlen = utf8_chars(e->str);
         return r;
     case N_NUM: return ty(TY_NUMBER);
     case N_BOOL: return ty(TY_BOOL);

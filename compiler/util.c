@@ -162,3 +162,11 @@ int edit_distance(const char *a, const char *b)
     }
     return row[lb];
 }
+
+int utf8_chars(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}

@@ -35,6 +35,9 @@ void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void buf_json_string(Buf *b, const char *s);   /* quoted, escaped JSON string */
 void buf_free(Buf *b);
 
+/* Characters (not bytes) in a UTF-8 string. */
+int utf8_chars(const char *s);
+
 /* Levenshtein distance, for "did you mean" hints (case-insensitive). */
 int edit_distance(const char *a, const char *b);
 

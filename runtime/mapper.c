@@ -16,6 +16,7 @@
 #include "mapper.h"
 #include "jsonbuf.h"
 #include "sftype.h"
+#include "utf8.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -122,14 +123,6 @@ const Plan *mapper_plan(const Mapper *m)
 
 /* ---- validation of one field value */
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static bool email_ok(const char *s)
 {
     const char *at = strrchr(s, '@');
@@ -182,10 +175,10 @@ static bool check_value(Mapper *m, const PlanField *f, const Value *v, const cha
     }
     if (v->k != V_STR || !text)
         return true;
-    if (f->length && utf8_chars(v->u.s.p) > f->length) {
+    if (f->length && utf8_count(v->u.s.p, v->u.s.len) > f->length) {
         *code = "too-long";
         snprintf(m->msg, sizeof m->msg, "%s holds %u characters and the value has %zu", name, f->length,
-                 utf8_chars(v->u.s.p));
+                 utf8_count(v->u.s.p, v->u.s.len));
         return false;
     }
     const cJSON *allowed = m->picklists[f - p->fields];
