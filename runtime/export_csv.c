@@ -40,10 +40,11 @@ typedef struct Export {
     FILE *f;
     size_t bytes, max_bytes;
     int part;
-    unsigned long long rows, unresolved;
+    unsigned long long rows, unresolved, kept;
+    unsigned long long part_rows;
     cJSON *files;            /* manifest entries of this object */
     const char *outdir;
-    int order;
+    const ExportOptions *opt;
     char path[4096];
     char *line;
     size_t linecap, linelen;
@@ -119,12 +120,20 @@ static int column_index(Export *x, const char *name, const char *field, bool add
     return x->ncols++;
 }
 
+static bool keep(const Export *x, const void *k, size_t kl, const cJSON *rec)
+{
+    return !x->opt->keep || x->opt->keep(x->opt->ctx, k, kl, rec);
+}
+
 static int collect_columns(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
-    (void)k;
-    (void)kl;
     Export *x = ctx;
     cJSON *rec = cJSON_ParseWithLength(v, vl);
+    if (!keep(x, k, kl, rec)) {
+        cJSON_Delete(rec);
+        return 0;
+    }
+    x->kept++;
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rec, "fields")) {
         bool unres;
@@ -201,11 +210,11 @@ static int open_part(Export *x)
         x->f = NULL;
     }
     x->part++;
-    const char *name = plan_s(x->plan, x->obj->name);
+    x->part_rows = 0;
     if (x->part == 1)
-        snprintf(x->path, sizeof x->path, "%s/%02d-%s.csv", x->outdir, x->order, name);
+        snprintf(x->path, sizeof x->path, "%s/%s.csv", x->outdir, x->opt->stem);
     else
-        snprintf(x->path, sizeof x->path, "%s/%02d-%s.part%d.csv", x->outdir, x->order, name, x->part);
+        snprintf(x->path, sizeof x->path, "%s/%s.part%d.csv", x->outdir, x->opt->stem, x->part);
     x->f = fopen(x->path, "wb");
     if (!x->f) {
         fprintf(stderr, "maprun: cannot write %s: %s\n", x->path, strerror(errno));
@@ -230,10 +239,12 @@ static int open_part(Export *x)
 
 static int write_row(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
-    (void)k;
-    (void)kl;
     Export *x = ctx;
     cJSON *rec = cJSON_ParseWithLength(v, vl);
+    if (!keep(x, k, kl, rec)) {
+        cJSON_Delete(rec);
+        return 0;
+    }
     const char **vals = calloc((size_t)x->ncols + 1, sizeof(char *));
     char (*nums)[40] = calloc((size_t)x->ncols + 1, 40);
     const cJSON *f;
@@ -256,7 +267,8 @@ static int write_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
     }
     line_put(x, "\n", 1);
     int rc = 0;
-    if (x->bytes + x->linelen > x->max_bytes && x->rows > 0) {
+    bool full = x->bytes + x->linelen > x->max_bytes || (x->opt->max_rows && x->part_rows >= x->opt->max_rows);
+    if (full && x->part_rows > 0) {
         char *row = malloc(x->linelen);
         size_t n = x->linelen;
         memcpy(row, x->line, n);
@@ -269,6 +281,7 @@ static int write_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
         fwrite(x->line, 1, x->linelen, x->f);
         x->bytes += x->linelen;
         x->rows++;
+        x->part_rows++;
         cJSON *last = cJSON_GetArrayItem(x->files, cJSON_GetArraySize(x->files) - 1);
         cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(last, "rows"),
                              cJSON_GetObjectItemCaseSensitive(last, "rows")->valuedouble + 1);
@@ -291,61 +304,67 @@ static void free_columns(Export *x)
     x->ncols = 0;
 }
 
-static int export_object(Export *x, uint32_t oi, cJSON *manifest)
+cJSON *export_object_csv(Stage *st, const Plan *p, uint32_t oi, const char *outdir, const ExportOptions *opt)
 {
-    const Plan *p = x->plan;
-    x->obj = &p->objects[oi];
-    const char *name = plan_s(p, x->obj->name);
+    Export x = {0};
+    x.plan = p;
+    x.st = st;
+    x.opt = opt;
+    x.outdir = outdir;
+    x.max_bytes = opt->max_bytes ? opt->max_bytes : DEFAULT_MAX_BYTES;
+    x.obj = &p->objects[oi];
+    x.files = cJSON_CreateArray();
+    const char *name = plan_s(p, x.obj->name);
     size_t plen = strlen(name) + 1;
-    x->rows = x->unresolved = 0;
-    x->part = 0;
-    x->files = cJSON_CreateArray();
-    stage_scan(x->st, DB_RECORDS, name, plen, collect_columns, x);   /* prefix includes the NUL */
-    sort_columns(x);
-    int rc = 0;
-    if (x->ncols > 0) {
-        rc = open_part(x);
+    int rc = stage_scan(st, DB_RECORDS, name, plen, collect_columns, &x);   /* prefix includes the NUL */
+    sort_columns(&x);
+    if (rc == 0 && x.ncols > 0) {
+        rc = open_part(&x);
         if (rc == 0)
-            rc = stage_scan(x->st, DB_RECORDS, name, plen, write_row, x);
-        if (x->f && fclose(x->f) != 0)
+            rc = stage_scan(st, DB_RECORDS, name, plen, write_row, &x);
+        if (x.f && fclose(x.f) != 0)
             rc = -1;
-        x->f = NULL;
+        x.f = NULL;
     }
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "order", x->order);
+    if (opt->order)
+        cJSON_AddNumberToObject(o, "order", opt->order);
     cJSON_AddStringToObject(o, "object", name);
     cJSON *cols = cJSON_AddArrayToObject(o, "columns");
-    for (int i = 0; i < x->ncols; i++)
-        cJSON_AddItemToArray(cols, cJSON_CreateString(x->cols[i]));
-    for (uint32_t i = 0; i < x->obj->nfields; i++) {
-        const PlanField *f = &p->fields[x->obj->first_field + i];
-        if ((f->flags & PF_EXTERNAL) && column_index(x, plan_s(p, f->name), "", false) >= 0)
+    for (int i = 0; i < x.ncols; i++)
+        cJSON_AddItemToArray(cols, cJSON_CreateString(x.cols[i]));
+    for (uint32_t i = 0; i < x.obj->nfields; i++) {
+        const PlanField *f = &p->fields[x.obj->first_field + i];
+        if ((f->flags & PF_EXTERNAL) && column_index(&x, plan_s(p, f->name), "", false) >= 0)
             cJSON_AddStringToObject(o, "external_id", plan_s(p, f->name));
     }
-    cJSON_AddNumberToObject(o, "rows", (double)x->rows);
-    cJSON_AddNumberToObject(o, "unresolved_references", (double)x->unresolved);
-    cJSON_AddItemToObject(o, "files", x->files);
-    cJSON_AddItemToArray(manifest, o);
-    free_columns(x);
-    return rc;
+    cJSON_AddNumberToObject(o, "rows", (double)x.rows);
+    cJSON_AddNumberToObject(o, "unresolved_references", (double)x.unresolved);
+    cJSON_AddItemToObject(o, "files", x.files);
+    free_columns(&x);
+    free(x.line);
+    if (rc != 0) {
+        if (stage_error(st)[0])
+            fprintf(stderr, "maprun: %s\n", stage_error(st));
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }
 
 int export_csv(const char *dir, const char *outdir, size_t max_bytes)
 {
     Plan plan;
     char err[512];
-    Export x = {0};
-    if (stage_open(&x.st, dir, false, err, sizeof err) < 0 || stage_load_plan(x.st, &plan, err, sizeof err) < 0) {
+    Stage *st = NULL;
+    if (stage_open(&st, dir, false, err, sizeof err) < 0 || stage_load_plan(st, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "maprun: %s\n", err);
-        stage_close(x.st);
+        stage_close(st);
         return -1;
     }
-    x.plan = &plan;
-    x.max_bytes = max_bytes ? max_bytes : DEFAULT_MAX_BYTES;
-    x.outdir = outdir;
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "maprun: cannot create %s: %s\n", outdir, strerror(errno));
-        stage_close(x.st);
+        stage_close(st);
         plan_free(&plan);
         return -1;
     }
@@ -357,20 +376,27 @@ int export_csv(const char *dir, const char *outdir, size_t max_bytes)
     cJSON *objects = cJSON_AddArrayToObject(root, "objects");
     int rc = 0;
     for (uint32_t i = 0; i < plan.nobjects && rc == 0; i++) {
-        x.order = (int)i + 1;
-        rc = export_object(&x, plan.load_order[i], objects);
+        char stem[256];
+        uint32_t oi = plan.load_order[i];
+        snprintf(stem, sizeof stem, "%02u-%s", i + 1, plan_s(&plan, plan.objects[oi].name));
+        ExportOptions opt = {max_bytes, 0, NULL, NULL, stem, (int)i + 1};
+        cJSON *o = export_object_csv(st, &plan, oi, outdir, &opt);
+        if (!o) {
+            rc = -1;
+            break;
+        }
+        cJSON_AddItemToArray(objects, o);
     }
-    char *text = cJSON_Print(root);
-    snprintf(x.path, sizeof x.path, "%s/manifest.json", outdir);
-    FILE *mf = fopen(x.path, "wb");
+    char *text = cJSON_Print(root), path[4096];
+    snprintf(path, sizeof path, "%s/manifest.json", outdir);
+    FILE *mf = fopen(path, "wb");
     if (!mf || fputs(text, mf) < 0 || fputc('\n', mf) == EOF || fclose(mf) != 0) {
-        fprintf(stderr, "maprun: cannot write %s\n", x.path);
+        fprintf(stderr, "maprun: cannot write %s\n", path);
         rc = -1;
     }
     free(text);
     cJSON_Delete(root);
-    free(x.line);
-    stage_close(x.st);
+    stage_close(st);
     plan_free(&plan);
     return rc;
 }

@@ -4,8 +4,10 @@
 **   maprun stage PLAN.mapb --state DIR INPUT...
 **   maprun status --state DIR
 **   maprun export --state DIR --csv OUTDIR [--max-bytes N]
+**   maprun load --state DIR [--job-rows N] [--job-bytes N]
 */
 #include "export_csv.h"
+#include "load.h"
 #include "plan.h"
 #include "stage.h"
 #include "stage_run.h"
@@ -22,16 +24,20 @@ static int usage(FILE *to, int rc)
     fputs("usage: maprun stage PLAN.mapb --state DIR [--max-line BYTES] INPUT...\n"
           "       maprun status --state DIR\n"
           "       maprun export --state DIR --csv OUTDIR [--max-bytes BYTES]\n"
-          "       maprun dump --state DIR [DB]      (meta records entries quarantine refs)\n"
+          "       maprun dump --state DIR [DB]      (meta records entries quarantine refs loaded failed\n"
+          "                                          jobs prior verified undone log)\n"
+          "       maprun load --state DIR [--job-rows N] [--job-bytes BYTES]\n"
           "\n"
           "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
-          "activity.ndjson.gz); KIND=- reads standard input.\n", to);
+          "activity.ndjson.gz); KIND=- reads standard input.\n"
+          "load reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET and SF_API_VERSION (docs/loading.md).\n", to);
     return rc;
 }
 
 typedef struct Args {
     const char *state, *csv, *plan;
-    size_t max_line, max_bytes;
+    size_t max_line, max_bytes, job_bytes;
+    unsigned long job_rows;
     char **inputs;
     int ninputs;
 } Args;
@@ -50,6 +56,10 @@ static int parse_args(int argc, char **argv, Args *a)
             a->max_line = strtoull(argv[++i], NULL, 10);
         else if (strcmp(s, "--max-bytes") == 0 && more)
             a->max_bytes = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(s, "--job-rows") == 0 && more)
+            a->job_rows = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(s, "--job-bytes") == 0 && more)
+            a->job_bytes = strtoull(argv[++i], NULL, 10);
         else if (s[0] == '-' && s[1] == '-') {
             fprintf(stderr, "maprun: unknown option %s\n", s);
             return -1;
@@ -144,7 +154,6 @@ static int dump_entry(void *ctx, const void *k, size_t kl, const void *v, size_t
 
 static int dump(const Args *a)
 {
-    static const char *const names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs", "log"};
     Stage *st;
     char err[512];
     if (stage_open(&st, a->state, false, err, sizeof err) < 0) {
@@ -153,10 +162,24 @@ static int dump(const Args *a)
     }
     int rc = 0;
     for (int i = 0; i < DB__COUNT; i++)           /* the log only on request: records show it */
-        if ((a->ninputs == 0 && i != DB_LOG) || (a->ninputs > 0 && strcmp(a->inputs[0], names[i]) == 0))
-            rc |= stage_scan(st, (StageDb)i, "", 0, dump_entry, (void *)names[i]);
+        if ((a->ninputs == 0 && i != DB_LOG) || (a->ninputs > 0 && strcmp(a->inputs[0], stage_db_name(i)) == 0))
+            rc |= stage_scan(st, (StageDb)i, "", 0, dump_entry, (void *)stage_db_name(i));
     stage_close(st);
     return rc ? 1 : 0;
+}
+
+/* Milliseconds from the environment (tests shorten the waits), or a default. */
+static long env_ms(const char *name, long dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtol(v, NULL, 10) : dflt;
+}
+
+static int load(const Args *a)
+{
+    LoadOptions o = {a->state, a->job_rows, a->job_bytes, env_ms("MAPRUN_POLL_MS", 1000),
+                     (int)env_ms("MAPRUN_MAX_ATTEMPTS", 5), isatty(2) != 0};
+    return load_run(&o);
 }
 
 int main(int argc, char **argv)
@@ -168,7 +191,7 @@ int main(int argc, char **argv)
         return usage(stdout, 0);
     Args a = {0};
     if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
-        && strcmp(cmd, "dump") != 0) {
+        && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
@@ -187,6 +210,8 @@ int main(int argc, char **argv)
         rc = status(&a);
     } else if (strcmp(cmd, "dump") == 0) {
         rc = dump(&a);
+    } else if (strcmp(cmd, "load") == 0) {
+        rc = load(&a);
     } else if (!a.csv) {
         fputs("maprun: export needs --csv OUTDIR\n", stderr);
         rc = usage(stderr, 2);

@@ -20,11 +20,20 @@
 #define READS_PER_DROP 4096     /* record reads between dropping the map's pages */
 #define MAP_SIZE ((size_t)1 << 30)     /* 1 GiB to start; grown between batches (grow_map) */
 
-static const char *const db_names[DB__COUNT] = {"meta", "records", "entries", "quarantine", "refs", "log"};
+static const char *const db_names[DB__COUNT] = {
+    "meta", "records", "entries", "quarantine", "refs", "log",
+    "loaded", "failed", "jobs", "prior", "verified", "undone"
+};
+
+const char *stage_db_name(StageDb db)
+{
+    return db_names[db];
+}
 
 struct Stage {
     MDB_env *env;
     MDB_dbi dbi[DB__COUNT];
+    bool absent[DB__COUNT];  /* read mode: a database this state does not have (staged by an older maprun) */
     MDB_txn *txn;        /* the open transaction (write mode), or NULL */
     bool write;
     int pending;
@@ -67,7 +76,9 @@ static int open_dbs(Stage *st)
         return -1;
     for (int i = 0; i < DB__COUNT; i++) {
         int rc = mdb_dbi_open(st->txn, db_names[i], st->write ? MDB_CREATE : 0, &st->dbi[i]);
-        if (rc)
+        if (rc == MDB_NOTFOUND && !st->write && i >= DB_STAGING_COUNT)
+            st->absent[i] = true;
+        else if (rc)
             return lmdb_fail(st, rc, db_names[i]);
     }
     if (st->write) {
@@ -168,7 +179,7 @@ int stage_clear(Stage *st)
     st->next_seq = 0;
     sr_free(st->index);
     st->index = sr_new(st->dir, "index", (size_t)16 << 20);   /* a fresh state: the index is built sorted */
-    for (int i = 0; i < DB__COUNT; i++) {
+    for (int i = 0; i < DB_STAGING_COUNT; i++) {
         int rc = mdb_drop(st->txn, st->dbi[i], 0);
         if (rc)
             return lmdb_fail(st, rc, "clear");
@@ -300,8 +311,21 @@ int stage_append(Stage *st, StageDb db, const void *key, size_t klen, const void
     return put(st, db, key, klen, val, vlen, MDB_APPEND);
 }
 
+int stage_del(Stage *st, StageDb db, const void *key, size_t klen)
+{
+    if (db == DB_RECORDS || begin(st) < 0)
+        return -1;
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_del(st->txn, st->dbi[db], &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    return rc ? lmdb_fail(st, rc, "delete") : 1;
+}
+
 int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **val, size_t *vlen)
 {
+    if (st->absent[db])
+        return 0;
     if (begin(st) < 0)
         return -1;
     MDB_val k = {klen, (void *)key}, v;
@@ -346,6 +370,8 @@ int stage_has(Stage *st, StageDb db, const void *key, size_t klen)
 
 int stage_scan(Stage *st, StageDb db, const void *prefix, size_t plen, StageVisit fn, void *ctx)
 {
+    if (st->absent[db])
+        return 0;
     if (begin(st) < 0)
         return -1;
     MDB_cursor *c;

@@ -1,0 +1,1116 @@
+/*
+** load: `maprun load`.  How a load stays exact (docs/loading.md):
+**
+**   1. Preflight: describe every object that has records to send; stop with
+**      the whole list of problems before anything is written.
+**   2. Finish the journal: a job the last run started (it was killed, or lost
+**      its connection) is polled and its results read, or, if it never got
+**      its data, aborted — its rows are simply still to send.
+**   3. Per object, parents first: read the org's records that carry the
+**      keys about to be written (rollback restores them), then send what is
+**      not loaded yet with this content hash, one upsert job per file.
+**   4. Results are matched to records by external key, never by row order.
+**      Ids go to `loaded`; failures to `failed` with Salesforce's code;
+**      transient failures (UNABLE_TO_LOCK_ROW) go again in a new job.
+**
+** Every step that changes the org is preceded by a journal entry committed
+** to the state, so a kill at any point leaves enough to finish the job.
+*/
+#include "load.h"
+#include "csv.h"
+#include "export_csv.h"
+#include "sftype.h"
+#include "state.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_FAILED_JOBS 5       /* jobs of one object that fail outright before the load stops */
+
+typedef struct Counts {
+    unsigned long long sent, created, updated, unchanged, failed, blocked, retried, jobs;
+} Counts;
+
+typedef struct Loader {
+    const LoadOptions *o;
+    Stage *st;
+    Plan plan;
+    SfClient *sf;
+    char jobs_dir[4096];
+    unsigned long long next_seq;
+    uint32_t oi;                /* the object being loaded */
+    const char *obj, *extf;
+    Counts c;
+    cJSON *summary;
+    cJSON *describes;           /* object name -> describe, from the preflight */
+    bool limit;                 /* REQUEST_LIMIT_EXCEEDED: stop, resume later */
+    bool fatal;
+} Loader;
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void report_error(Loader *L, const char *what, const SfError *e)
+{
+    char text[1024];
+    sf_error_text(e, text, sizeof text);
+    if (e->limit) {
+        L->limit = true;
+        fprintf(stderr, "maprun: %s: %s\n"
+                "maprun: the org's daily API allocation is used up (%s). Nothing is lost: the allocation is a\n"
+                "        rolling 24 hours, so run `maprun load --state %s` again later (GET /limits shows\n"
+                "        DailyApiRequests.Remaining) and the load resumes where it stopped.\n",
+                what, text, sf_limit_info(L->sf)[0] ? sf_limit_info(L->sf) : "no usage header", L->o->state);
+    } else {
+        L->fatal = true;
+        fprintf(stderr, "maprun: %s: %s\n", what, text);
+    }
+}
+
+/* ---- preflight */
+
+static bool compatible(unsigned plan_type, const char *sf_type)
+{
+    static const char *const text[] = {"string", "textarea", "email", "phone", "url", "picklist",
+                                       "multipicklist", "combobox", NULL};
+    static const char *const number[] = {"double", "int", "currency", "percent", NULL};
+    const char *pt = sftype_name(plan_type);
+    if (strcmp(pt, sf_type) == 0)
+        return true;
+    for (const char *const *g = text; g; g = g == text ? number : NULL) {
+        bool a = false, b = false;
+        for (int i = 0; g[i]; i++) {
+            a |= strcmp(g[i], pt) == 0;
+            b |= strcmp(g[i], sf_type) == 0;
+        }
+        if (a && b)
+            return true;
+    }
+    return false;
+}
+
+static const cJSON *describe_field(const cJSON *d, const char *name)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(d, "fields")) {
+        const char *n = jstr(f, "name");
+        if (n && strcasecmp(n, name) == 0)    /* API names are case-insensitive */
+            return f;
+    }
+    return NULL;
+}
+
+static int has_record(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)k, (void)kl, (void)v, (void)vl;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+static bool object_has_records(Loader *L, const char *obj)
+{
+    bool any = false;
+    stage_scan(L->st, DB_RECORDS, obj, strlen(obj) + 1, has_record, &any);
+    return any;
+}
+
+static void problem(cJSON *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(cJSON *list, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(list, cJSON_CreateString(text));
+}
+
+static void check_field(Loader *L, uint32_t oi, const PlanField *f, const cJSON *d, cJSON *list)
+{
+    const Plan *p = &L->plan;
+    const char *obj = plan_s(p, p->objects[oi].name), *name = plan_s(p, f->name);
+    const cJSON *df = describe_field(d, name);
+    const char *key = state_key_field(p, oi);
+    if (!df) {
+        problem(list, "%s.%s does not exist in the org, or this user cannot see it%s", obj, name,
+                (f->flags & PF_CUSTOM) ? " (deploy the schema: mapc schema PLAN.mapb --sfdx DIR, and grant "
+                                         "the permission set)" : " (field-level security)");
+        return;
+    }
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(df, "createable")))
+        problem(list, "%s.%s is not createable by this user (read-only, or field-level security)", obj, name);
+    const char *t = jstr(df, "type");
+    if (t && !compatible(f->type, t))
+        problem(list, "%s.%s is %s in the org, but the plan writes %s", obj, name, t, sftype_name(f->type));
+    double len = jnum(df, "length");
+    if (f->length && len > 0 && len < f->length && t && strcmp(t, "picklist") != 0)
+        problem(list, "%s.%s holds %.0f characters in the org, but the plan writes up to %u", obj, name, len,
+                f->length);
+    if (key && strcmp(key, name) == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(df, "externalId")))
+        problem(list, "%s.%s is the upsert key but is not marked External ID in the org", obj, name);
+}
+
+static int preflight(Loader *L)
+{
+    const Plan *p = &L->plan;
+    cJSON *list = cJSON_CreateArray();
+    int checked = 0;
+    for (uint32_t i = 0; i < p->nobjects && !L->limit && !L->fatal; i++) {
+        uint32_t oi = p->load_order[i];
+        const char *obj = plan_s(p, p->objects[oi].name);
+        if (!object_has_records(L, obj))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "/sobjects/%s/describe", obj);
+        SfError e;
+        cJSON *d = sf_get_json(L->sf, path, &e);
+        if (!d) {
+            if (e.http == 404)
+                problem(list, "%s: the object does not exist in the org, or this user cannot see it", obj);
+            else
+                report_error(L, path, &e);
+            continue;
+        }
+        checked++;
+        cJSON_AddItemToObject(L->describes, obj, d);
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "createable")))
+            problem(list, "%s: this user cannot create %s records", obj, obj);
+        const char *key = state_key_field(p, oi);
+        if (key && !state_field(p, oi, key))
+            problem(list, "%s: the plan has no field %s to upsert on", obj, key);
+        for (uint32_t f = 0; f < p->objects[oi].nfields; f++)
+            check_field(L, oi, &p->fields[p->objects[oi].first_field + f], d, list);
+    }
+    int n = cJSON_GetArraySize(list);
+    if (n > 0) {
+        fprintf(stderr, "maprun: preflight: %d problem%s in the org; nothing was written:\n", n, n == 1 ? "" : "s");
+        const cJSON *it;
+        cJSON_ArrayForEach(it, list)
+            fprintf(stderr, "  - %s\n", it->valuestring);
+    } else if (!L->limit && !L->fatal) {
+        printf("preflight: %d object%s checked against the org's describe: ready\n", checked, checked == 1 ? "" : "s");
+    }
+    cJSON_Delete(list);
+    return n > 0 || L->limit || L->fatal ? -1 : 0;
+}
+
+/* ---- the journal */
+
+static void seq_key(unsigned long long seq, char out[13])
+{
+    snprintf(out, 13, "%012llu", seq);
+}
+
+static int journal_put(Loader *L, cJSON *job)
+{
+    char k[13];
+    seq_key((unsigned long long)jnum(job, "seq"), k);
+    if (state_put_json(L->st, DB_JOBS, k, 12, job) < 0 || stage_commit(L->st) < 0) {
+        fprintf(stderr, "maprun: cannot write the journal: %s\n", stage_error(L->st));
+        L->fatal = true;
+        return -1;
+    }
+    return 0;
+}
+
+static void set_str(cJSON *o, const char *k, const char *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+    cJSON_AddStringToObject(o, k, v);
+}
+
+static void set_num(cJSON *o, const char *k, double v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+    cJSON_AddNumberToObject(o, k, v);
+}
+
+static int last_seq(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)v, (void)vl;
+    char buf[16] = {0};
+    memcpy(buf, k, kl < 15 ? kl : 15);
+    *(unsigned long long *)ctx = strtoull(buf, NULL, 10) + 1;
+    return 0;
+}
+
+/* ---- results */
+
+/* "CODE:message:fields --" -> code and message. */
+static void split_error(const char *s, char *code, size_t cn, char *msg, size_t mn)
+{
+    const char *colon = strchr(s, ':');
+    if (!colon) {
+        snprintf(code, cn, "UNKNOWN_EXCEPTION");
+        snprintf(msg, mn, "%s", s);
+        return;
+    }
+    snprintf(code, cn, "%.*s", (int)(colon - s), s);
+    const char *m = colon + 1;
+    const char *end = strstr(m, " --");
+    size_t n = end ? (size_t)(end - m) : strlen(m);
+    while (n && m[n - 1] == ':')             /* an empty field list leaves "message:" */
+        n--;
+    snprintf(msg, mn, "%.*s", (int)n, m);
+}
+
+static bool retryable(const char *code)
+{
+    return strcmp(code, "UNABLE_TO_LOCK_ROW") == 0 || strcmp(code, "TooManyLockFailure") == 0
+        || strcmp(code, "SERVER_UNAVAILABLE") == 0;
+}
+
+typedef struct Sent {           /* what a job carried: key -> hash, from its .keys file */
+    cJSON *hashes;
+} Sent;
+
+static int record_success(Loader *L, const char *job, char **cell, int n, int id_col, int created_col, int key_col,
+                          Sent *sent)
+{
+    if (key_col >= n || id_col >= n)
+        return 0;
+    const char *key = cell[key_col];
+    const char *hash = jstr(sent->hashes, key);
+    StateKey k = state_key(L->obj, key);
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "id", cell[id_col]);
+    cJSON_AddStringToObject(v, "hash", hash ? hash : "");
+    bool created = created_col >= 0 && created_col < n && strcasecmp(cell[created_col], "true") == 0;
+    /* a record created by an earlier job keeps "created": a retry that updates it does not make it prior data */
+    cJSON *old = state_get_json(L->st, DB_LOADED, k.s, k.len);
+    if (old && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "created")))
+        created = true;
+    cJSON_Delete(old);
+    cJSON_AddBoolToObject(v, "created", created);
+    cJSON_AddStringToObject(v, "job", job);
+    int rc = state_put_json(L->st, DB_LOADED, k.s, k.len, v);
+    stage_del(L->st, DB_FAILED, k.s, k.len);
+    free(k.s);
+    cJSON_Delete(v);
+    if (created)
+        L->c.created++;
+    else
+        L->c.updated++;
+    cJSON_DeleteItemFromObjectCaseSensitive(sent->hashes, key);
+    return rc;
+}
+
+static int record_failure(Loader *L, const char *job, const char *key, const char *code, const char *msg,
+                          Sent *sent)
+{
+    const char *hash = jstr(sent->hashes, key);
+    StateKey k = state_key(L->obj, key);
+    cJSON *old = state_get_json(L->st, DB_FAILED, k.s, k.len);
+    double attempts = old && hash && jstr(old, "hash") && strcmp(jstr(old, "hash"), hash) == 0
+                      ? jnum(old, "attempts") : 0;
+    cJSON_Delete(old);
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "hash", hash ? hash : "");
+    cJSON_AddStringToObject(v, "code", code);
+    cJSON_AddStringToObject(v, "message", msg);
+    cJSON_AddStringToObject(v, "job", job);
+    cJSON_AddBoolToObject(v, "retryable", retryable(code));
+    cJSON_AddNumberToObject(v, "attempts", attempts + 1);
+    int rc = state_put_json(L->st, DB_FAILED, k.s, k.len, v);
+    free(k.s);
+    cJSON_Delete(v);
+    if (retryable(code))
+        L->c.retried++;
+    else
+        L->c.failed++;
+    cJSON_DeleteItemFromObjectCaseSensitive(sent->hashes, key);
+    return rc;
+}
+
+/* Downloads one results CSV of a job to a file and visits its rows. */
+static int read_results(Loader *L, const cJSON *job, const char *which, const char *suffix, Sent *sent)
+{
+    const char *id = jstr(job, "id");
+    char path[4200], url[256];
+    snprintf(path, sizeof path, "%s/%012.0f.%s.csv", L->jobs_dir, jnum(job, "seq"), suffix);
+    snprintf(url, sizeof url, "/jobs/ingest/%s/%s", id, which);
+    FILE *f = fopen(path, "w+b");
+    if (!f) {
+        fprintf(stderr, "maprun: cannot write %s: %s\n", path, strerror(errno));
+        L->fatal = true;
+        return -1;
+    }
+    SfCall call = {"GET", url, NULL, NULL, 0, "text/csv", f, 0};
+    HttpResponse rs;
+    SfError e;
+    if (sf_call(L->sf, &call, &rs, &e) < 0) {
+        fclose(f);
+        report_error(L, url, &e);
+        return -1;
+    }
+    http_response_free(&rs);
+    rewind(f);
+    CsvReader *r = csv_open(f);
+    char **cell;
+    int n, rc = 0, row = 0;
+    int id_col = -1, created_col = -1, err_col = -1, key_col = -1;
+    while (rc == 0 && (rc = csv_next(r, &cell, &n)) == 1) {
+        rc = 0;
+        if (row++ == 0) {
+            id_col = csv_column(cell, n, "sf__Id");
+            created_col = csv_column(cell, n, "sf__Created");
+            err_col = csv_column(cell, n, "sf__Error");
+            key_col = csv_column(cell, n, L->extf);
+            if (key_col < 0) {
+                fprintf(stderr, "maprun: %s has no %s column: cannot match its rows to records\n", path, L->extf);
+                rc = -1;
+            }
+            continue;
+        }
+        if (strcmp(suffix, "ok") == 0 && id_col >= 0)
+            rc = record_success(L, id, cell, n, id_col, created_col, key_col, sent);
+        else if (strcmp(suffix, "failed") == 0 && err_col >= 0 && err_col < n && key_col < n) {
+            char code[64], msg[1024];
+            split_error(cell[err_col], code, sizeof code, msg, sizeof msg);
+            rc = record_failure(L, id, cell[key_col], code, msg, sent);
+        }
+        /* unprocessed rows: nothing to record; they are still to send */
+    }
+    if (rc < 0 && row > 0 && key_col >= 0)
+        fprintf(stderr, "maprun: %s: malformed CSV at row %d\n", path, row);
+    csv_close(r);
+    fclose(f);
+    if (rc < 0)
+        L->fatal = true;
+    return rc < 0 ? -1 : 0;
+}
+
+static Sent read_sent(Loader *L, const cJSON *job)
+{
+    Sent s = {cJSON_CreateObject()};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%012.0f.keys", L->jobs_dir, jnum(job, "seq"));
+    FILE *f = fopen(path, "rb");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while (f && (n = getline(&line, &cap, f)) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        char *tab = strrchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = '\0';
+        cJSON_AddStringToObject(s.hashes, line, tab + 1);
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    return s;
+}
+
+/* ---- one job */
+
+static const char *job_state(Loader *L, const char *id, SfError *e)
+{
+    static char state[32];
+    char path[256];
+    snprintf(path, sizeof path, "/jobs/ingest/%s", id);
+    cJSON *info = sf_get_json(L->sf, path, e);
+    if (!info)
+        return NULL;
+    snprintf(state, sizeof state, "%s", jstr(info, "state") ? jstr(info, "state") : "");
+    const char *msg = jstr(info, "errorMessage");
+    if (msg && *msg && strcmp(state, "Failed") == 0)
+        fprintf(stderr, "maprun: job %s failed: %s\n", id, msg);
+    cJSON_Delete(info);
+    return state;
+}
+
+static int abort_job(Loader *L, cJSON *job)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/jobs/ingest/%s", jstr(job, "id"));
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "state", "Aborted");
+    SfError e;
+    cJSON *r = sf_send_json(L->sf, "PATCH", path, body, &e);
+    cJSON_Delete(body);
+    cJSON_Delete(r);
+    set_str(job, "state", "aborted");               /* its rows were never processed: still to send */
+    return journal_put(L, job);
+}
+
+/* A closed job: wait for Salesforce, then read what it did. */
+static int finish_job(Loader *L, cJSON *job)
+{
+    const char *id = jstr(job, "id");
+    long wait = L->o->poll_ms;
+    const char *state;
+    SfError e;
+    for (;;) {
+        state = job_state(L, id, &e);
+        if (!state) {
+            if (e.http == 404) {        /* gone (deleted after 7 days): its rows are sent again */
+                set_str(job, "state", "lost");
+                return journal_put(L, job);
+            }
+            report_error(L, "poll the job", &e);
+            return -1;
+        }
+        if (strcmp(state, "Open") == 0)
+            return abort_job(L, job);
+        if (strcmp(state, "JobComplete") == 0 || strcmp(state, "Failed") == 0 || strcmp(state, "Aborted") == 0)
+            break;
+        sf_sleep_ms(wait);
+        wait = wait * 3 / 2 > 10000 ? 10000 : wait * 3 / 2;
+    }
+    set_str(job, "sf_state", state);
+    Sent sent = read_sent(L, job);
+    bool failed_job = strcmp(state, "JobComplete") != 0;
+    int rc = read_results(L, job, "successfulResults/", "ok", &sent);
+    if (rc == 0)
+        rc = read_results(L, job, "failedResults/", "failed", &sent);
+    if (rc == 0 && failed_job)
+        rc = read_results(L, job, "unprocessedrecords/", "unprocessed", &sent);
+    cJSON_Delete(sent.hashes);
+    if (rc < 0)
+        return -1;
+    set_str(job, "state", "done");
+    return journal_put(L, job);
+}
+
+static int create_job(Loader *L, cJSON *job)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "object", jstr(job, "object"));
+    cJSON_AddStringToObject(body, "operation", jstr(job, "operation"));
+    if (jstr(job, "external_id"))
+        cJSON_AddStringToObject(body, "externalIdFieldName", jstr(job, "external_id"));
+    cJSON_AddStringToObject(body, "contentType", "CSV");
+    cJSON_AddStringToObject(body, "lineEnding", "LF");
+    cJSON_AddStringToObject(body, "columnDelimiter", "COMMA");
+    SfError e;
+    cJSON *info = sf_send_json(L->sf, "POST", "/jobs/ingest", body, &e);
+    cJSON_Delete(body);
+    if (!info || !jstr(info, "id")) {
+        report_error(L, "create a Bulk API job", &e);
+        cJSON_Delete(info);
+        return -1;
+    }
+    set_str(job, "id", jstr(info, "id"));
+    set_str(job, "state", "created");
+    cJSON_Delete(info);
+    return journal_put(L, job);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Upload and close.  An upload is sent once: if it fails, the job is
+** aborted and its rows go in a new one (a second upload to a job is refused,
+** and whether a broken upload arrived cannot be known). */
+static int upload_and_close(Loader *L, cJSON *job)
+{
+    char path[4200], url[256];
+    snprintf(path, sizeof path, "%s/%s", L->jobs_dir, jstr(job, "csv"));
+    size_t len;
+    char *csv = slurp(path, &len);
+    if (!csv) {
+        fprintf(stderr, "maprun: cannot read %s: %s\n", path, strerror(errno));
+        L->fatal = true;
+        return -1;
+    }
+    snprintf(url, sizeof url, "/jobs/ingest/%s/batches", jstr(job, "id"));
+    SfCall call = {"PUT", url, "text/csv", csv, len, NULL, NULL, SF_ONCE};
+    HttpResponse rs;
+    SfError e;
+    int rc = sf_call(L->sf, &call, &rs, &e);
+    free(csv);
+    if (rc < 0) {
+        if (e.limit) {
+            report_error(L, "upload", &e);
+            return -1;
+        }
+        char text[1024];
+        sf_error_text(&e, text, sizeof text);
+        fprintf(stderr, "maprun: upload of job %s failed (%s); aborting it, its rows go in a new job\n",
+                jstr(job, "id"), text);
+        abort_job(L, job);
+        return 1;
+    }
+    http_response_free(&rs);
+    snprintf(url, sizeof url, "/jobs/ingest/%s", jstr(job, "id"));
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "state", "UploadComplete");
+    cJSON *info = sf_send_json(L->sf, "PATCH", url, body, &e);
+    cJSON_Delete(body);
+    if (!info) {
+        /* a retried close that already went through answers InvalidJobState: ask the job itself */
+        SfError e2;
+        const char *state = job_state(L, jstr(job, "id"), &e2);
+        if (!state || strcmp(state, "Open") == 0) {
+            report_error(L, "close the job", &e);
+            return -1;
+        }
+    }
+    cJSON_Delete(info);
+    set_str(job, "state", "closed");
+    return journal_put(L, job);
+}
+
+static int run_journal_entry(Loader *L, cJSON *job)
+{
+    const char *state = jstr(job, "state");
+    if (strcmp(state, "prepared") == 0 && create_job(L, job) < 0)
+        return -1;
+    state = jstr(job, "state");
+    if (strcmp(state, "created") == 0) {
+        SfError e;
+        const char *sfs = job_state(L, jstr(job, "id"), &e);
+        if (!sfs && e.http != 404) {
+            report_error(L, "poll the job", &e);
+            return -1;
+        }
+        if (sfs && strcmp(sfs, "Open") != 0) {       /* closed before the journal said so */
+            set_str(job, "state", "closed");
+        } else if (jnum(job, "resumed") > 0) {       /* left Open by a killed run: upload unknown */
+            return sfs ? abort_job(L, job) : (set_str(job, "state", "lost"), journal_put(L, job));
+        } else {
+            int up = upload_and_close(L, job);
+            if (up != 0)
+                return up < 0 ? -1 : 0;
+        }
+    }
+    if (strcmp(jstr(job, "state"), "closed") == 0)
+        return finish_job(L, job);
+    return 0;
+}
+
+/* ---- what to send */
+
+typedef struct Pick {
+    Loader *L;
+    unsigned long long unchanged, blocked;
+    bool counting;
+} Pick;
+
+static bool parents_loaded(Loader *L, const cJSON *rec)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rec, "fields")) {
+        if (!cJSON_IsObject(f) || !cJSON_GetObjectItemCaseSensitive(f, "$ref")
+            || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "existing")))
+            continue;
+        const char *target = state_ref_target(L->st, f);
+        const char *key = jstr(f, "key");
+        if (!target || !key)
+            return false;
+        StateKey k = state_key(target, key);
+        int loaded = stage_has(L->st, DB_LOADED, k.s, k.len);
+        free(k.s);
+        if (loaded != 1)
+            return false;
+    }
+    return true;
+}
+
+typedef enum { SEND, UNCHANGED, GIVEN_UP, BLOCKED } Verdict;
+
+static Verdict verdict(Loader *L, const void *key, size_t klen, const cJSON *rec)
+{
+    const char *hash = jstr(rec, "hash");
+    cJSON *done = state_get_json(L->st, DB_LOADED, key, klen);
+    bool same = done && hash && jstr(done, "hash") && strcmp(jstr(done, "hash"), hash) == 0;
+    cJSON_Delete(done);
+    if (same)
+        return UNCHANGED;
+    cJSON *fail = state_get_json(L->st, DB_FAILED, key, klen);
+    Verdict v = SEND;
+    if (fail && hash && jstr(fail, "hash") && strcmp(jstr(fail, "hash"), hash) == 0) {
+        const char *code = jstr(fail, "code");
+        bool retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fail, "retryable"))
+                     && jnum(fail, "attempts") < L->o->max_attempts;
+        if (!retry && strcmp(code ? code : "", "PARENT_NOT_LOADED") != 0)
+            v = GIVEN_UP;
+    }
+    cJSON_Delete(fail);
+    if (v == SEND && !parents_loaded(L, rec))
+        v = BLOCKED;
+    return v;
+}
+
+static bool keep(void *ctx, const void *key, size_t klen, const cJSON *rec)
+{
+    Pick *pk = ctx;
+    Verdict v = verdict(pk->L, key, klen, rec);
+    if (pk->counting) {
+        pk->unchanged += v == UNCHANGED;
+        pk->blocked += v == BLOCKED;
+    }
+    return v == SEND;
+}
+
+
+/* A pass over the object's records, for the verdicts themselves. */
+typedef struct Survey {
+    Loader *L;
+    unsigned long long send_new;     /* to send, never loaded: the snapshot must look for them */
+    char **blocked;                  /* keys whose parents are not loaded */
+    size_t nblocked, cap;
+} Survey;
+
+static int survey_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    Survey *sv = ctx;
+    cJSON *rec = cJSON_ParseWithLength(v, vl);
+    Verdict vd = verdict(sv->L, k, kl, rec);
+    if (vd == SEND && stage_has(sv->L->st, DB_LOADED, k, kl) != 1)
+        sv->send_new++;
+    if (vd == BLOCKED) {
+        if (sv->nblocked == sv->cap) {
+            sv->cap = sv->cap ? sv->cap * 2 : 64;
+            sv->blocked = realloc(sv->blocked, sv->cap * sizeof *sv->blocked);
+        }
+        size_t n;
+        const char *key = state_key_part(k, kl, &n);
+        sv->blocked[sv->nblocked++] = strndup(key, n);
+    }
+    cJSON_Delete(rec);
+    return 0;
+}
+
+static void survey(Loader *L, Survey *sv)
+{
+    memset(sv, 0, sizeof *sv);
+    sv->L = L;
+    stage_scan(L->st, DB_RECORDS, L->obj, strlen(L->obj) + 1, survey_one, sv);
+}
+
+static void survey_free(Survey *sv)
+{
+    for (size_t i = 0; i < sv->nblocked; i++)
+        free(sv->blocked[i]);
+    free(sv->blocked);
+}
+
+/* Kept as failures so the report lists them; looked at again next run. */
+static void record_blocked(Loader *L, Survey *sv)
+{
+    for (size_t i = 0; i < sv->nblocked; i++) {
+        StateKey k = state_key(L->obj, sv->blocked[i]);
+        cJSON *rec = NULL;
+        const void *v;
+        size_t vl;
+        if (stage_get(L->st, DB_RECORDS, k.s, k.len, &v, &vl) == 1)
+            rec = cJSON_ParseWithLength(v, vl);
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "hash", rec && jstr(rec, "hash") ? jstr(rec, "hash") : "");
+        cJSON_AddStringToObject(f, "code", "PARENT_NOT_LOADED");
+        cJSON_AddStringToObject(f, "message", "not sent: a record it refers to is not in Salesforce (see its failure)");
+        cJSON_AddStringToObject(f, "job", "");
+        cJSON_AddBoolToObject(f, "retryable", false);
+        cJSON_AddNumberToObject(f, "attempts", 0);
+        state_put_json(L->st, DB_FAILED, k.s, k.len, f);
+        cJSON_Delete(f);
+        cJSON_Delete(rec);
+        free(k.s);
+    }
+    L->c.blocked = sv->nblocked;
+}
+
+/* ---- the snapshot: records the org already has under the keys about to be written */
+
+static cJSON *snapshot_fields(Loader *L)
+{
+    const Plan *p = &L->plan;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(L->describes, L->obj);
+    cJSON *names = cJSON_CreateArray();
+    cJSON_AddItemToArray(names, cJSON_CreateString("Id"));
+    const PlanObject *o = &p->objects[L->oi];
+    for (uint32_t i = 0; i < o->nfields; i++) {
+        const char *name = plan_s(p, p->fields[o->first_field + i].name);
+        const cJSON *df = describe_field(d, name);
+        if (df && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(df, "updateable")))
+            cJSON_AddItemToArray(names, cJSON_CreateString(jstr(df, "name")));
+        else if (strcasecmp(name, L->extf) == 0)
+            cJSON_AddItemToArray(names, cJSON_CreateString(name));
+    }
+    return names;
+}
+
+static int keep_prior(Loader *L, const cJSON *rec)
+{
+    const cJSON *kv = cJSON_GetObjectItemCaseSensitive(rec, L->extf);
+    char num[64];
+    const char *key = cJSON_IsString(kv) ? kv->valuestring : NULL;
+    if (cJSON_IsNumber(kv)) {
+        snprintf(num, sizeof num, "%.17g", kv->valuedouble);
+        key = num;
+    }
+    if (!key)
+        return 0;
+    StateKey k = state_key(L->obj, key);
+    int rc = 0;
+    if (stage_has(L->st, DB_RECORDS, k.s, k.len) == 1 && stage_has(L->st, DB_PRIOR, k.s, k.len) == 0
+        && stage_has(L->st, DB_LOADED, k.s, k.len) == 0) {
+        cJSON *v = cJSON_CreateObject(), *fields = cJSON_AddObjectToObject(v, "fields");
+        const cJSON *f;
+        cJSON_ArrayForEach(f, rec) {
+            if (strcmp(f->string, "attributes") == 0)
+                continue;
+            if (strcmp(f->string, "Id") == 0)
+                cJSON_AddStringToObject(v, "id", cJSON_IsString(f) ? f->valuestring : "");
+            else
+                cJSON_AddItemToObject(fields, f->string, cJSON_Duplicate(f, 1));
+        }
+        rc = state_put_json(L->st, DB_PRIOR, k.s, k.len, v);
+        cJSON_Delete(v);
+    }
+    free(k.s);
+    return rc;
+}
+
+static int snapshot(Loader *L)
+{
+    cJSON *names = snapshot_fields(L);
+    size_t cap = 256;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names)
+        cap += strlen(n->valuestring) + 2;
+    char *soql = malloc(cap + strlen(L->obj) + 2 * strlen(L->extf));
+    strcpy(soql, "SELECT ");
+    cJSON_ArrayForEach(n, names) {
+        strcat(soql, n->valuestring);
+        strcat(soql, n->next ? ", " : " ");
+    }
+    sprintf(soql + strlen(soql), "FROM %s WHERE %s != null", L->obj, L->extf);
+    cJSON_Delete(names);
+    SfError e;
+    char *path = NULL;
+    {
+        Http *h = http_new(1000);
+        char *q = http_escape(h, soql);
+        http_free(h);
+        path = malloc(strlen(q) + 16);
+        sprintf(path, "/query?q=%s", q);
+        free(q);
+    }
+    free(soql);
+    unsigned long long found = 0;
+    int flags = 0, rc = 0;
+    while (path) {
+        SfCall call = {"GET", path, NULL, NULL, 0, NULL, NULL, flags};
+        HttpResponse rs;
+        free(path);
+        path = NULL;
+        if (sf_call(L->sf, &call, &rs, &e) < 0) {
+            report_error(L, "read the org's existing records", &e);
+            rc = -1;
+            break;
+        }
+        cJSON *page = cJSON_ParseWithLength(rs.body, rs.len);
+        http_response_free(&rs);
+        const cJSON *rec;
+        cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(page, "records")) {
+            found++;
+            if (keep_prior(L, rec) < 0)
+                rc = -1;
+        }
+        const char *next = jstr(page, "nextRecordsUrl");
+        if (next && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "done"))) {
+            path = strdup(next);
+            flags = SF_ABSOLUTE;
+        }
+        cJSON_Delete(page);
+    }
+    if (rc == 0 && stage_commit(L->st) < 0)
+        rc = -1;
+    if (rc == 0 && found)
+        printf("  %s: %llu record%s already in the org carry %s; their values are kept for rollback\n",
+               L->obj, found, found == 1 ? "" : "s", L->extf);
+    return rc;
+}
+
+/* ---- one object */
+
+/* The .keys file of a job: each row's key and the content hash sent. */
+static int write_keys(Loader *L, const char *csvpath, const char *keyspath)
+{
+    FILE *in = fopen(csvpath, "rb"), *out = fopen(keyspath, "wb");
+    if (!in || !out) {
+        fprintf(stderr, "maprun: cannot write %s\n", keyspath);
+        if (in)
+            fclose(in);
+        if (out)
+            fclose(out);
+        return -1;
+    }
+    CsvReader *r = csv_open(in);
+    char **cell;
+    int n, col = -1, row = 0, rc;
+    while ((rc = csv_next(r, &cell, &n)) == 1) {
+        if (row++ == 0) {
+            col = csv_column(cell, n, L->extf);
+            continue;
+        }
+        if (col < 0 || col >= n)
+            continue;
+        StateKey k = state_key(L->obj, cell[col]);
+        cJSON *rec = state_get_json(L->st, DB_RECORDS, k.s, k.len);
+        fprintf(out, "%s\t%s\n", cell[col], rec && jstr(rec, "hash") ? jstr(rec, "hash") : "");
+        cJSON_Delete(rec);
+        free(k.s);
+    }
+    csv_close(r);
+    fclose(in);
+    return fclose(out) == 0 && rc == 0 && col >= 0 ? 0 : -1;
+}
+
+static int send_file(Loader *L, const char *file, double rows)
+{
+    unsigned long long seq = L->next_seq++;
+    char from[4400], to[4400], keys[4400], name[32];
+    snprintf(from, sizeof from, "%s/%s", L->jobs_dir, file);
+    snprintf(name, sizeof name, "%012llu.csv", seq);
+    snprintf(to, sizeof to, "%s/%s", L->jobs_dir, name);
+    snprintf(keys, sizeof keys, "%s/%012llu.keys", L->jobs_dir, seq);
+    if (rename(from, to) != 0 || write_keys(L, to, keys) < 0) {
+        fprintf(stderr, "maprun: cannot prepare %s: %s\n", to, strerror(errno));
+        L->fatal = true;
+        return -1;
+    }
+    cJSON *job = cJSON_CreateObject();
+    cJSON_AddNumberToObject(job, "seq", (double)seq);
+    cJSON_AddStringToObject(job, "phase", "load");
+    cJSON_AddStringToObject(job, "object", L->obj);
+    cJSON_AddStringToObject(job, "operation", "upsert");
+    cJSON_AddStringToObject(job, "external_id", L->extf);
+    cJSON_AddStringToObject(job, "csv", name);
+    cJSON_AddNumberToObject(job, "rows", rows);
+    cJSON_AddStringToObject(job, "state", "prepared");
+    int rc = journal_put(L, job);
+    if (rc == 0)
+        rc = run_journal_entry(L, job);
+    if (rc == 0) {
+        L->c.sent += (unsigned long long)rows;
+        L->c.jobs++;
+    }
+    cJSON_Delete(job);
+    return rc;
+}
+
+static cJSON *counts_json(const Counts *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sent", (double)c->sent);
+    cJSON_AddNumberToObject(o, "created", (double)c->created);
+    cJSON_AddNumberToObject(o, "updated", (double)c->updated);
+    cJSON_AddNumberToObject(o, "unchanged", (double)c->unchanged);
+    cJSON_AddNumberToObject(o, "failed", (double)c->failed);
+    cJSON_AddNumberToObject(o, "not_sent_parent_missing", (double)c->blocked);
+    cJSON_AddNumberToObject(o, "transient_failures", (double)c->retried);
+    cJSON_AddNumberToObject(o, "jobs", (double)c->jobs);
+    return o;
+}
+
+static int load_object(Loader *L, uint32_t oi)
+{
+    L->oi = oi;
+    L->obj = plan_s(&L->plan, L->plan.objects[oi].name);
+    L->extf = state_key_field(&L->plan, oi);
+    memset(&L->c, 0, sizeof L->c);
+    if (!L->extf || !object_has_records(L, L->obj))
+        return 0;
+    Survey sv;
+    survey(L, &sv);
+    int rc = sv.send_new ? snapshot(L) : 0;
+    survey_free(&sv);
+    for (int round = 0; rc == 0 && round < L->o->max_attempts + 1; round++) {
+        Pick pk = {L, 0, 0, round == 0};
+        char stem[64];
+        snprintf(stem, sizeof stem, "pending-%s", L->obj);
+        ExportOptions opt = {L->o->job_bytes, L->o->job_rows, keep, &pk, stem, 0};
+        cJSON *m = export_object_csv(L->st, &L->plan, oi, L->jobs_dir, &opt);
+        if (!m) {
+            L->fatal = true;
+            return -1;
+        }
+        if (round == 0)
+            L->c.unchanged = pk.unchanged;
+        unsigned long long retried = L->c.retried, before = L->c.created + L->c.updated + L->c.failed;
+        unsigned long long sent = L->c.sent;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m, "files"))
+            if (rc == 0)
+                rc = send_file(L, jstr(f, "path"), jnum(f, "rows"));
+        cJSON_Delete(m);
+        if (rc < 0 || L->c.sent == sent)
+            break;                                  /* nothing was left to send */
+        bool all_settled = L->c.created + L->c.updated + L->c.failed - before == L->c.sent - sent;
+        if (all_settled && L->c.retried == retried)
+            break;
+        long ms = (L->o->poll_ms > 0 ? L->o->poll_ms : 1000) << (round < 5 ? round : 5);
+        fprintf(stderr, "maprun: %s: %llu row%s to send again (lock contention or an interrupted job); "
+                "next job in %.1f s\n", L->obj, L->c.sent - sent - (L->c.created + L->c.updated + L->c.failed - before),
+                L->c.sent - sent == 1 ? "" : "s", ms / 1000.0);
+        sf_sleep_ms(ms);
+    }
+    if (rc == 0) {
+        survey(L, &sv);
+        record_blocked(L, &sv);
+        survey_free(&sv);
+        rc = stage_commit(L->st);
+    }
+    cJSON_AddItemToObject(L->summary, L->obj, counts_json(&L->c));
+    printf("  %-24s sent %llu: created %llu, updated %llu, failed %llu; unchanged %llu; not sent (parent missing) %llu\n",
+           L->obj, L->c.sent, L->c.created, L->c.updated, L->c.failed, L->c.unchanged, L->c.blocked);
+    return rc;
+}
+
+/* ---- the journal, resumed */
+
+typedef struct Open {
+    cJSON *jobs;
+} Open;
+
+static int collect_open(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)k, (void)kl;
+    cJSON *job = cJSON_ParseWithLength(v, vl);
+    const char *state = jstr(job, "state");
+    if (state && strcmp(state, "done") != 0 && strcmp(state, "aborted") != 0 && strcmp(state, "lost") != 0)
+        cJSON_AddItemToArray(((Open *)ctx)->jobs, job);
+    else
+        cJSON_Delete(job);
+    return 0;
+}
+
+static int resume_journal(Loader *L, const char *phase)
+{
+    Open op = {cJSON_CreateArray()};
+    stage_scan(L->st, DB_JOBS, "", 0, collect_open, &op);
+    int rc = 0;
+    cJSON *job;
+    cJSON_ArrayForEach(job, op.jobs) {
+        if (strcmp(jstr(job, "phase") ? jstr(job, "phase") : "", phase) != 0)
+            continue;
+        printf("resuming job %.0f (%s %s, %s)\n", jnum(job, "seq"), jstr(job, "operation"), jstr(job, "object"),
+               jstr(job, "state"));
+        uint32_t oi;
+        for (oi = 0; oi < L->plan.nobjects; oi++)
+            if (strcmp(plan_s(&L->plan, L->plan.objects[oi].name), jstr(job, "object")) == 0)
+                break;
+        if (oi == L->plan.nobjects) {
+            fprintf(stderr, "maprun: the journal names object %s, which the plan does not have\n", jstr(job, "object"));
+            rc = -1;
+            break;
+        }
+        L->oi = oi;
+        L->obj = plan_s(&L->plan, L->plan.objects[oi].name);
+        L->extf = jstr(job, "external_id") ? jstr(job, "external_id") : state_key_field(&L->plan, oi);
+        set_num(job, "resumed", 1);
+        if ((rc = run_journal_entry(L, job)) < 0)
+            break;
+    }
+    cJSON_Delete(op.jobs);
+    return rc;
+}
+
+/* ---- the command */
+
+static int open_loader(Loader *L, const LoadOptions *o)
+{
+    char err[512];
+    memset(L, 0, sizeof *L);
+    L->o = o;
+    if (stage_open(&L->st, o->state, true, err, sizeof err) < 0
+        || stage_load_plan(L->st, &L->plan, err, sizeof err) < 0) {
+        fprintf(stderr, "maprun: %s\n", err);
+        return -1;
+    }
+    const void *v;
+    size_t vl;
+    if (stage_get(L->st, DB_META, "summary", 7, &v, &vl) != 1) {
+        fprintf(stderr, "maprun: %s holds no staging run: run maprun stage first\n", o->state);
+        return -1;
+    }
+    snprintf(L->jobs_dir, sizeof L->jobs_dir, "%s/jobs", o->state);
+    if (mkdir(L->jobs_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "maprun: cannot create %s: %s\n", L->jobs_dir, strerror(errno));
+        return -1;
+    }
+    stage_scan(L->st, DB_JOBS, "", 0, last_seq, &L->next_seq);
+    L->describes = cJSON_CreateObject();
+    L->summary = cJSON_CreateObject();
+    return state_connect(&L->sf, stderr);
+}
+
+static void close_loader(Loader *L)
+{
+    sf_free(L->sf);
+    cJSON_Delete(L->describes);
+    cJSON_Delete(L->summary);
+    if (L->st) {
+        stage_commit(L->st);
+        plan_free(&L->plan);
+    }
+    stage_close(L->st);
+}
+
+static int save_summary(Loader *L)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddItemToObject(s, "objects", cJSON_Duplicate(L->summary, 1));
+    cJSON_AddStringToObject(s, "instance_url", sf_instance_url(L->sf));
+    cJSON_AddStringToObject(s, "outcome", L->limit ? "stopped: API limit" : L->fatal ? "stopped: error" : "finished");
+    int rc = state_put_json(L->st, DB_META, "load", 4, s);
+    cJSON_Delete(s);
+    return rc < 0 ? rc : stage_commit(L->st);
+}
+
+int load_run(const LoadOptions *o)
+{
+    Loader L;
+    int rc = open_loader(&L, o);
+    if (rc == 0)
+        rc = preflight(&L);
+    if (rc == 0)
+        rc = resume_journal(&L, "load");
+    unsigned long long failed = 0;
+    for (uint32_t i = 0; rc == 0 && i < L.plan.nobjects; i++) {
+        rc = load_object(&L, L.plan.load_order[i]);
+        failed += L.c.failed + L.c.blocked;
+    }
+    if (L.sf)
+        save_summary(&L);
+    int code = L.limit ? LOAD_LATER : rc < 0 || L.fatal ? LOAD_ERROR : failed ? LOAD_FAILED_ROWS : LOAD_OK;
+    if (code == LOAD_OK)
+        printf("load finished: every staged record is in Salesforce\n");
+    else if (code == LOAD_FAILED_ROWS)
+        printf("load finished: %llu record%s failed; maprun report --state %s lists them with Salesforce's reasons\n",
+               failed, failed == 1 ? "" : "s", o->state);
+    close_loader(&L);
+    return code;
+}

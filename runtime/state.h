@@ -1,0 +1,38 @@
+/*
+** state: what load, verify, report and rollback share on top of stage.h —
+** OBJECT \0 KEY keys, JSON values, the plan's objects and their external
+** ids, and the Salesforce connection made from the environment.
+*/
+#ifndef MAPRUN_STATE_H
+#define MAPRUN_STATE_H
+
+#include "plan.h"
+#include "sf.h"
+#include "stage.h"
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct StateKey {
+    char *s;
+    size_t len;
+} StateKey;
+
+/* OBJECT \0 KEY (caller frees .s). */
+StateKey state_key(const char *object, const char *key);
+/* The key part of an OBJECT \0 KEY (points into k; not NUL-terminated: *n bytes). */
+const char *state_key_part(const void *k, size_t klen, size_t *n);
+/* A stored JSON value, parsed (caller frees); NULL when absent. */
+cJSON *state_get_json(Stage *st, StageDb db, const void *key, size_t klen);
+int state_put_json(Stage *st, StageDb db, const void *key, size_t klen, const cJSON *v);
+/* The field an object is keyed on: the key slot of the rules that make it. */
+const char *state_key_field(const Plan *p, uint32_t oi);
+const PlanField *state_field(const Plan *p, uint32_t oi, const char *name);
+/* The staged record's parent reference fields: which object holds the key
+** (for a polymorphic reference the one whose staged records hold it). */
+const char *state_ref_target(Stage *st, const cJSON *ref);
+/* Connects to Salesforce from SF_* variables: 0, or -1 after printing why. */
+int state_connect(SfClient **out, FILE *log);
+
+#endif
