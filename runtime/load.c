@@ -823,9 +823,10 @@ static int snapshot(Loader *L)
     while (path) {
         SfCall call = {"GET", path, NULL, NULL, 0, NULL, NULL, flags};
         HttpResponse rs;
+        int sent = sf_call(L->sf, &call, &rs, &e);
         free(path);
         path = NULL;
-        if (sf_call(L->sf, &call, &rs, &e) < 0) {
+        if (sent < 0) {
             report_error(L, "read the org's existing records", &e);
             rc = -1;
             break;

@@ -8,6 +8,7 @@
 */
 #include "export_csv.h"
 #include "load.h"
+#include "readback.h"
 #include "plan.h"
 #include "stage.h"
 #include "stage_run.h"
@@ -27,6 +28,7 @@ static int usage(FILE *to, int rc)
           "       maprun dump --state DIR [DB]      (meta records entries quarantine refs loaded failed\n"
           "                                          jobs prior verified undone log)\n"
           "       maprun load --state DIR [--job-rows N] [--job-bytes BYTES]\n"
+          "       maprun verify --state DIR [--sample N | --all]\n"
           "\n"
           "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
           "activity.ndjson.gz); KIND=- reads standard input.\n"
@@ -37,7 +39,7 @@ static int usage(FILE *to, int rc)
 typedef struct Args {
     const char *state, *csv, *plan;
     size_t max_line, max_bytes, job_bytes;
-    unsigned long job_rows;
+    unsigned long job_rows, sample;
     char **inputs;
     int ninputs;
 } Args;
@@ -58,6 +60,10 @@ static int parse_args(int argc, char **argv, Args *a)
             a->max_bytes = strtoull(argv[++i], NULL, 10);
         else if (strcmp(s, "--job-rows") == 0 && more)
             a->job_rows = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(s, "--sample") == 0 && more)
+            a->sample = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(s, "--all") == 0)
+            a->sample = 0;
         else if (strcmp(s, "--job-bytes") == 0 && more)
             a->job_bytes = strtoull(argv[++i], NULL, 10);
         else if (s[0] == '-' && s[1] == '-') {
@@ -191,7 +197,7 @@ int main(int argc, char **argv)
         return usage(stdout, 0);
     Args a = {0};
     if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
-        && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0) {
+        && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
@@ -212,6 +218,10 @@ int main(int argc, char **argv)
         rc = dump(&a);
     } else if (strcmp(cmd, "load") == 0) {
         rc = load(&a);
+    } else if (strcmp(cmd, "verify") == 0) {
+        ReadbackOptions ro = {a.state, a.sample, (unsigned long)env_ms("MAPRUN_BULK_OVER", 2000),
+                              env_ms("MAPRUN_POLL_MS", 1000)};
+        rc = readback_run(&ro);
     } else if (!a.csv) {
         fputs("maprun: export needs --csv OUTDIR\n", stderr);
         rc = usage(stderr, 2);
