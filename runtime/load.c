@@ -17,6 +17,7 @@
 ** to the state, so a kill at any point leaves enough to finish the job.
 */
 #include "load.h"
+#include "bulkjob.h"
 #include "csv.h"
 #include "export_csv.h"
 #include "sftype.h"
@@ -28,8 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #define MAX_FAILED_JOBS 5       /* jobs of one object that fail outright before the load stops */
 
@@ -42,45 +41,16 @@ typedef struct Loader {
     Stage *st;
     Plan plan;
     SfClient *sf;
-    char jobs_dir[4096];
-    unsigned long long next_seq;
     uint32_t oi;                /* the object being loaded */
     const char *obj, *extf;
     Counts c;
     cJSON *summary;
     cJSON *describes;           /* object name -> describe, from the preflight */
-    bool limit;                 /* REQUEST_LIMIT_EXCEEDED: stop, resume later */
-    bool fatal;
+    Jobs J;
 } Loader;
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static void report_error(Loader *L, const char *what, const SfError *e)
-{
-    char text[1024];
-    sf_error_text(e, text, sizeof text);
-    if (e->limit) {
-        L->limit = true;
-        fprintf(stderr, "maprun: %s: %s\n"
-                "maprun: the org's daily API allocation is used up (%s). Nothing is lost: the allocation is a\n"
-                "        rolling 24 hours, so run `maprun load --state %s` again later (GET /limits shows\n"
-                "        DailyApiRequests.Remaining) and the load resumes where it stopped.\n",
-                what, text, sf_limit_info(L->sf)[0] ? sf_limit_info(L->sf) : "no usage header", L->o->state);
-    } else {
-        L->fatal = true;
-        fprintf(stderr, "maprun: %s: %s\n", what, text);
-    }
-}
+#define jstr jobs_str
+#define jnum jobs_num
 
 /* ---- preflight */
 
@@ -170,7 +140,7 @@ static int preflight(Loader *L)
     const Plan *p = &L->plan;
     cJSON *list = cJSON_CreateArray();
     int checked = 0;
-    for (uint32_t i = 0; i < p->nobjects && !L->limit && !L->fatal; i++) {
+    for (uint32_t i = 0; i < p->nobjects && !L->J.limit && !L->J.fatal; i++) {
         uint32_t oi = p->load_order[i];
         const char *obj = plan_s(p, p->objects[oi].name);
         if (!object_has_records(L, obj))
@@ -183,7 +153,7 @@ static int preflight(Loader *L)
             if (e.http == 404)
                 problem(list, "%s: the object does not exist in the org, or this user cannot see it", obj);
             else
-                report_error(L, path, &e);
+                jobs_error(&L->J, path, &e);
             continue;
         }
         checked++;
@@ -202,72 +172,14 @@ static int preflight(Loader *L)
         const cJSON *it;
         cJSON_ArrayForEach(it, list)
             fprintf(stderr, "  - %s\n", it->valuestring);
-    } else if (!L->limit && !L->fatal) {
+    } else if (!L->J.limit && !L->J.fatal) {
         printf("preflight: %d object%s checked against the org's describe: ready\n", checked, checked == 1 ? "" : "s");
     }
     cJSON_Delete(list);
-    return n > 0 || L->limit || L->fatal ? -1 : 0;
+    return n > 0 || L->J.limit || L->J.fatal ? -1 : 0;
 }
 
-/* ---- the journal */
-
-static void seq_key(unsigned long long seq, char out[13])
-{
-    snprintf(out, 13, "%012llu", seq);
-}
-
-static int journal_put(Loader *L, cJSON *job)
-{
-    char k[13];
-    seq_key((unsigned long long)jnum(job, "seq"), k);
-    if (state_put_json(L->st, DB_JOBS, k, 12, job) < 0 || stage_commit(L->st) < 0) {
-        fprintf(stderr, "maprun: cannot write the journal: %s\n", stage_error(L->st));
-        L->fatal = true;
-        return -1;
-    }
-    return 0;
-}
-
-static void set_str(cJSON *o, const char *k, const char *v)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-    cJSON_AddStringToObject(o, k, v);
-}
-
-static void set_num(cJSON *o, const char *k, double v)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-    cJSON_AddNumberToObject(o, k, v);
-}
-
-static int last_seq(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
-{
-    (void)v, (void)vl;
-    char buf[16] = {0};
-    memcpy(buf, k, kl < 15 ? kl : 15);
-    *(unsigned long long *)ctx = strtoull(buf, NULL, 10) + 1;
-    return 0;
-}
-
-/* ---- results */
-
-/* "CODE:message:fields --" -> code and message. */
-static void split_error(const char *s, char *code, size_t cn, char *msg, size_t mn)
-{
-    const char *colon = strchr(s, ':');
-    if (!colon) {
-        snprintf(code, cn, "UNKNOWN_EXCEPTION");
-        snprintf(msg, mn, "%s", s);
-        return;
-    }
-    snprintf(code, cn, "%.*s", (int)(colon - s), s);
-    const char *m = colon + 1;
-    const char *end = strstr(m, " --");
-    size_t n = end ? (size_t)(end - m) : strlen(m);
-    while (n && m[n - 1] == ':')             /* an empty field list leaves "message:" */
-        n--;
-    snprintf(msg, mn, "%.*s", (int)n, m);
-}
+/* ---- results, as the jobs report them */
 
 static bool retryable(const char *code)
 {
@@ -275,337 +187,57 @@ static bool retryable(const char *code)
         || strcmp(code, "SERVER_UNAVAILABLE") == 0;
 }
 
-typedef struct Sent {           /* what a job carried: key -> hash, from its .keys file */
-    cJSON *hashes;
-} Sent;
-
-static int record_success(Loader *L, const char *job, char **cell, int n, int id_col, int created_col, int key_col,
-                          Sent *sent)
+static int record_success(Loader *L, const char *obj, const char *job, const JobResult *r)
 {
-    if (key_col >= n || id_col >= n)
-        return 0;
-    const char *key = cell[key_col];
-    const char *hash = jstr(sent->hashes, key);
-    StateKey k = state_key(L->obj, key);
-    cJSON *v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "id", cell[id_col]);
-    cJSON_AddStringToObject(v, "hash", hash ? hash : "");
-    bool created = created_col >= 0 && created_col < n && strcasecmp(cell[created_col], "true") == 0;
-    /* a record created by an earlier job keeps "created": a retry that updates it does not make it prior data */
+    StateKey k = state_key(obj, r->match);
+    /* a record created by an earlier job stays "created": a retry that updates it does not make it prior data */
     cJSON *old = state_get_json(L->st, DB_LOADED, k.s, k.len);
-    if (old && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "created")))
-        created = true;
+    bool created = r->created || (old && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "created")));
     cJSON_Delete(old);
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "id", r->sf_id);
+    cJSON_AddStringToObject(v, "hash", r->sent);
     cJSON_AddBoolToObject(v, "created", created);
     cJSON_AddStringToObject(v, "job", job);
     int rc = state_put_json(L->st, DB_LOADED, k.s, k.len, v);
     stage_del(L->st, DB_FAILED, k.s, k.len);
     free(k.s);
     cJSON_Delete(v);
-    if (created)
+    if (r->created)
         L->c.created++;
     else
         L->c.updated++;
-    cJSON_DeleteItemFromObjectCaseSensitive(sent->hashes, key);
     return rc;
 }
 
-static int record_failure(Loader *L, const char *job, const char *key, const char *code, const char *msg,
-                          Sent *sent)
+static int record_failure(Loader *L, const char *obj, const char *job, const JobResult *r)
 {
-    const char *hash = jstr(sent->hashes, key);
-    StateKey k = state_key(L->obj, key);
+    StateKey k = state_key(obj, r->match);
     cJSON *old = state_get_json(L->st, DB_FAILED, k.s, k.len);
-    double attempts = old && hash && jstr(old, "hash") && strcmp(jstr(old, "hash"), hash) == 0
-                      ? jnum(old, "attempts") : 0;
+    double attempts = old && jstr(old, "hash") && strcmp(jstr(old, "hash"), r->sent) == 0 ? jnum(old, "attempts") : 0;
     cJSON_Delete(old);
     cJSON *v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "hash", hash ? hash : "");
-    cJSON_AddStringToObject(v, "code", code);
-    cJSON_AddStringToObject(v, "message", msg);
+    cJSON_AddStringToObject(v, "hash", r->sent);
+    cJSON_AddStringToObject(v, "code", r->code);
+    cJSON_AddStringToObject(v, "message", r->message);
     cJSON_AddStringToObject(v, "job", job);
-    cJSON_AddBoolToObject(v, "retryable", retryable(code));
+    cJSON_AddBoolToObject(v, "retryable", retryable(r->code));
     cJSON_AddNumberToObject(v, "attempts", attempts + 1);
     int rc = state_put_json(L->st, DB_FAILED, k.s, k.len, v);
     free(k.s);
     cJSON_Delete(v);
-    if (retryable(code))
+    if (retryable(r->code))
         L->c.retried++;
     else
         L->c.failed++;
-    cJSON_DeleteItemFromObjectCaseSensitive(sent->hashes, key);
     return rc;
 }
 
-/* Downloads one results CSV of a job to a file and visits its rows. */
-static int read_results(Loader *L, const cJSON *job, const char *which, const char *suffix, Sent *sent)
+static int on_row(void *ctx, const cJSON *job, const JobResult *r)
 {
-    const char *id = jstr(job, "id");
-    char path[4200], url[256];
-    snprintf(path, sizeof path, "%s/%012.0f.%s.csv", L->jobs_dir, jnum(job, "seq"), suffix);
-    snprintf(url, sizeof url, "/jobs/ingest/%s/%s", id, which);
-    FILE *f = fopen(path, "w+b");
-    if (!f) {
-        fprintf(stderr, "maprun: cannot write %s: %s\n", path, strerror(errno));
-        L->fatal = true;
-        return -1;
-    }
-    SfCall call = {"GET", url, NULL, NULL, 0, "text/csv", f, 0};
-    HttpResponse rs;
-    SfError e;
-    if (sf_call(L->sf, &call, &rs, &e) < 0) {
-        fclose(f);
-        report_error(L, url, &e);
-        return -1;
-    }
-    http_response_free(&rs);
-    rewind(f);
-    CsvReader *r = csv_open(f);
-    char **cell;
-    int n, rc = 0, row = 0;
-    int id_col = -1, created_col = -1, err_col = -1, key_col = -1;
-    while (rc == 0 && (rc = csv_next(r, &cell, &n)) == 1) {
-        rc = 0;
-        if (row++ == 0) {
-            id_col = csv_column(cell, n, "sf__Id");
-            created_col = csv_column(cell, n, "sf__Created");
-            err_col = csv_column(cell, n, "sf__Error");
-            key_col = csv_column(cell, n, L->extf);
-            if (key_col < 0) {
-                fprintf(stderr, "maprun: %s has no %s column: cannot match its rows to records\n", path, L->extf);
-                rc = -1;
-            }
-            continue;
-        }
-        if (strcmp(suffix, "ok") == 0 && id_col >= 0)
-            rc = record_success(L, id, cell, n, id_col, created_col, key_col, sent);
-        else if (strcmp(suffix, "failed") == 0 && err_col >= 0 && err_col < n && key_col < n) {
-            char code[64], msg[1024];
-            split_error(cell[err_col], code, sizeof code, msg, sizeof msg);
-            rc = record_failure(L, id, cell[key_col], code, msg, sent);
-        }
-        /* unprocessed rows: nothing to record; they are still to send */
-    }
-    if (rc < 0 && row > 0 && key_col >= 0)
-        fprintf(stderr, "maprun: %s: malformed CSV at row %d\n", path, row);
-    csv_close(r);
-    fclose(f);
-    if (rc < 0)
-        L->fatal = true;
-    return rc < 0 ? -1 : 0;
-}
-
-static Sent read_sent(Loader *L, const cJSON *job)
-{
-    Sent s = {cJSON_CreateObject()};
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%012.0f.keys", L->jobs_dir, jnum(job, "seq"));
-    FILE *f = fopen(path, "rb");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (f && (n = getline(&line, &cap, f)) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        char *tab = strrchr(line, '\t');
-        if (!tab)
-            continue;
-        *tab = '\0';
-        cJSON_AddStringToObject(s.hashes, line, tab + 1);
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    return s;
-}
-
-/* ---- one job */
-
-static const char *job_state(Loader *L, const char *id, SfError *e)
-{
-    static char state[32];
-    char path[256];
-    snprintf(path, sizeof path, "/jobs/ingest/%s", id);
-    cJSON *info = sf_get_json(L->sf, path, e);
-    if (!info)
-        return NULL;
-    snprintf(state, sizeof state, "%s", jstr(info, "state") ? jstr(info, "state") : "");
-    const char *msg = jstr(info, "errorMessage");
-    if (msg && *msg && strcmp(state, "Failed") == 0)
-        fprintf(stderr, "maprun: job %s failed: %s\n", id, msg);
-    cJSON_Delete(info);
-    return state;
-}
-
-static int abort_job(Loader *L, cJSON *job)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/jobs/ingest/%s", jstr(job, "id"));
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "state", "Aborted");
-    SfError e;
-    cJSON *r = sf_send_json(L->sf, "PATCH", path, body, &e);
-    cJSON_Delete(body);
-    cJSON_Delete(r);
-    set_str(job, "state", "aborted");               /* its rows were never processed: still to send */
-    return journal_put(L, job);
-}
-
-/* A closed job: wait for Salesforce, then read what it did. */
-static int finish_job(Loader *L, cJSON *job)
-{
-    const char *id = jstr(job, "id");
-    long wait = L->o->poll_ms;
-    const char *state;
-    SfError e;
-    for (;;) {
-        state = job_state(L, id, &e);
-        if (!state) {
-            if (e.http == 404) {        /* gone (deleted after 7 days): its rows are sent again */
-                set_str(job, "state", "lost");
-                return journal_put(L, job);
-            }
-            report_error(L, "poll the job", &e);
-            return -1;
-        }
-        if (strcmp(state, "Open") == 0)
-            return abort_job(L, job);
-        if (strcmp(state, "JobComplete") == 0 || strcmp(state, "Failed") == 0 || strcmp(state, "Aborted") == 0)
-            break;
-        sf_sleep_ms(wait);
-        wait = wait * 3 / 2 > 10000 ? 10000 : wait * 3 / 2;
-    }
-    set_str(job, "sf_state", state);
-    Sent sent = read_sent(L, job);
-    bool failed_job = strcmp(state, "JobComplete") != 0;
-    int rc = read_results(L, job, "successfulResults/", "ok", &sent);
-    if (rc == 0)
-        rc = read_results(L, job, "failedResults/", "failed", &sent);
-    if (rc == 0 && failed_job)
-        rc = read_results(L, job, "unprocessedrecords/", "unprocessed", &sent);
-    cJSON_Delete(sent.hashes);
-    if (rc < 0)
-        return -1;
-    set_str(job, "state", "done");
-    return journal_put(L, job);
-}
-
-static int create_job(Loader *L, cJSON *job)
-{
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "object", jstr(job, "object"));
-    cJSON_AddStringToObject(body, "operation", jstr(job, "operation"));
-    if (jstr(job, "external_id"))
-        cJSON_AddStringToObject(body, "externalIdFieldName", jstr(job, "external_id"));
-    cJSON_AddStringToObject(body, "contentType", "CSV");
-    cJSON_AddStringToObject(body, "lineEnding", "LF");
-    cJSON_AddStringToObject(body, "columnDelimiter", "COMMA");
-    SfError e;
-    cJSON *info = sf_send_json(L->sf, "POST", "/jobs/ingest", body, &e);
-    cJSON_Delete(body);
-    if (!info || !jstr(info, "id")) {
-        report_error(L, "create a Bulk API job", &e);
-        cJSON_Delete(info);
-        return -1;
-    }
-    set_str(job, "id", jstr(info, "id"));
-    set_str(job, "state", "created");
-    cJSON_Delete(info);
-    return journal_put(L, job);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Upload and close.  An upload is sent once: if it fails, the job is
-** aborted and its rows go in a new one (a second upload to a job is refused,
-** and whether a broken upload arrived cannot be known). */
-static int upload_and_close(Loader *L, cJSON *job)
-{
-    char path[4200], url[256];
-    snprintf(path, sizeof path, "%s/%s", L->jobs_dir, jstr(job, "csv"));
-    size_t len;
-    char *csv = slurp(path, &len);
-    if (!csv) {
-        fprintf(stderr, "maprun: cannot read %s: %s\n", path, strerror(errno));
-        L->fatal = true;
-        return -1;
-    }
-    snprintf(url, sizeof url, "/jobs/ingest/%s/batches", jstr(job, "id"));
-    SfCall call = {"PUT", url, "text/csv", csv, len, NULL, NULL, SF_ONCE};
-    HttpResponse rs;
-    SfError e;
-    int rc = sf_call(L->sf, &call, &rs, &e);
-    free(csv);
-    if (rc < 0) {
-        if (e.limit) {
-            report_error(L, "upload", &e);
-            return -1;
-        }
-        char text[1024];
-        sf_error_text(&e, text, sizeof text);
-        fprintf(stderr, "maprun: upload of job %s failed (%s); aborting it, its rows go in a new job\n",
-                jstr(job, "id"), text);
-        abort_job(L, job);
-        return 1;
-    }
-    http_response_free(&rs);
-    snprintf(url, sizeof url, "/jobs/ingest/%s", jstr(job, "id"));
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "state", "UploadComplete");
-    cJSON *info = sf_send_json(L->sf, "PATCH", url, body, &e);
-    cJSON_Delete(body);
-    if (!info) {
-        /* a retried close that already went through answers InvalidJobState: ask the job itself */
-        SfError e2;
-        const char *state = job_state(L, jstr(job, "id"), &e2);
-        if (!state || strcmp(state, "Open") == 0) {
-            report_error(L, "close the job", &e);
-            return -1;
-        }
-    }
-    cJSON_Delete(info);
-    set_str(job, "state", "closed");
-    return journal_put(L, job);
-}
-
-static int run_journal_entry(Loader *L, cJSON *job)
-{
-    const char *state = jstr(job, "state");
-    if (strcmp(state, "prepared") == 0 && create_job(L, job) < 0)
-        return -1;
-    state = jstr(job, "state");
-    if (strcmp(state, "created") == 0) {
-        SfError e;
-        const char *sfs = job_state(L, jstr(job, "id"), &e);
-        if (!sfs && e.http != 404) {
-            report_error(L, "poll the job", &e);
-            return -1;
-        }
-        if (sfs && strcmp(sfs, "Open") != 0) {       /* closed before the journal said so */
-            set_str(job, "state", "closed");
-        } else if (jnum(job, "resumed") > 0) {       /* left Open by a killed run: upload unknown */
-            return sfs ? abort_job(L, job) : (set_str(job, "state", "lost"), journal_put(L, job));
-        } else {
-            int up = upload_and_close(L, job);
-            if (up != 0)
-                return up < 0 ? -1 : 0;
-        }
-    }
-    if (strcmp(jstr(job, "state"), "closed") == 0)
-        return finish_job(L, job);
-    return 0;
+    Loader *L = ctx;
+    const char *obj = jstr(job, "object"), *id = jstr(job, "id");
+    return r->kind == JOB_ROW_OK ? record_success(L, obj, id, r) : record_failure(L, obj, id, r);
 }
 
 /* ---- what to send */
@@ -827,7 +459,7 @@ static int snapshot(Loader *L)
         free(path);
         path = NULL;
         if (sent < 0) {
-            report_error(L, "read the org's existing records", &e);
+            jobs_error(&L->J, "read the org's existing records", &e);
             rc = -1;
             break;
         }
@@ -891,34 +523,26 @@ static int write_keys(Loader *L, const char *csvpath, const char *keyspath)
 
 static int send_file(Loader *L, const char *file, double rows)
 {
-    unsigned long long seq = L->next_seq++;
-    char from[4400], to[4400], keys[4400], name[32];
-    snprintf(from, sizeof from, "%s/%s", L->jobs_dir, file);
-    snprintf(name, sizeof name, "%012llu.csv", seq);
-    snprintf(to, sizeof to, "%s/%s", L->jobs_dir, name);
-    snprintf(keys, sizeof keys, "%s/%012llu.keys", L->jobs_dir, seq);
-    if (rename(from, to) != 0 || write_keys(L, to, keys) < 0) {
-        fprintf(stderr, "maprun: cannot prepare %s: %s\n", to, strerror(errno));
-        L->fatal = true;
+    char from[4400], csv[4400], keys[4400];
+    snprintf(from, sizeof from, "%s/%s", L->J.dir, file);
+    unsigned long long seq = jobs_reserve(&L->J, csv, keys, sizeof csv);
+    if (rename(from, csv) != 0 || write_keys(L, csv, keys) < 0) {
+        fprintf(stderr, "maprun: cannot prepare %s: %s\n", csv, strerror(errno));
+        L->J.fatal = true;
         return -1;
     }
-    cJSON *job = cJSON_CreateObject();
-    cJSON_AddNumberToObject(job, "seq", (double)seq);
-    cJSON_AddStringToObject(job, "phase", "load");
-    cJSON_AddStringToObject(job, "object", L->obj);
-    cJSON_AddStringToObject(job, "operation", "upsert");
-    cJSON_AddStringToObject(job, "external_id", L->extf);
-    cJSON_AddStringToObject(job, "csv", name);
-    cJSON_AddNumberToObject(job, "rows", rows);
-    cJSON_AddStringToObject(job, "state", "prepared");
-    int rc = journal_put(L, job);
-    if (rc == 0)
-        rc = run_journal_entry(L, job);
+    cJSON *spec = cJSON_CreateObject();
+    cJSON_AddStringToObject(spec, "phase", "load");
+    cJSON_AddStringToObject(spec, "object", L->obj);
+    cJSON_AddStringToObject(spec, "operation", "upsert");
+    cJSON_AddStringToObject(spec, "external_id", L->extf);
+    cJSON_AddStringToObject(spec, "match", L->extf);
+    int rc = jobs_submit(&L->J, seq, spec, rows);
+    cJSON_Delete(spec);
     if (rc == 0) {
         L->c.sent += (unsigned long long)rows;
         L->c.jobs++;
     }
-    cJSON_Delete(job);
     return rc;
 }
 
@@ -953,9 +577,9 @@ static int load_object(Loader *L, uint32_t oi)
         char stem[64];
         snprintf(stem, sizeof stem, "pending-%s", L->obj);
         ExportOptions opt = {L->o->job_bytes, L->o->job_rows, keep, &pk, stem, 0};
-        cJSON *m = export_object_csv(L->st, &L->plan, oi, L->jobs_dir, &opt);
+        cJSON *m = export_object_csv(L->st, &L->plan, oi, L->J.dir, &opt);
         if (!m) {
-            L->fatal = true;
+            L->J.fatal = true;
             return -1;
         }
         if (round == 0)
@@ -990,55 +614,6 @@ static int load_object(Loader *L, uint32_t oi)
     return rc;
 }
 
-/* ---- the journal, resumed */
-
-typedef struct Open {
-    cJSON *jobs;
-} Open;
-
-static int collect_open(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
-{
-    (void)k, (void)kl;
-    cJSON *job = cJSON_ParseWithLength(v, vl);
-    const char *state = jstr(job, "state");
-    if (state && strcmp(state, "done") != 0 && strcmp(state, "aborted") != 0 && strcmp(state, "lost") != 0)
-        cJSON_AddItemToArray(((Open *)ctx)->jobs, job);
-    else
-        cJSON_Delete(job);
-    return 0;
-}
-
-static int resume_journal(Loader *L, const char *phase)
-{
-    Open op = {cJSON_CreateArray()};
-    stage_scan(L->st, DB_JOBS, "", 0, collect_open, &op);
-    int rc = 0;
-    cJSON *job;
-    cJSON_ArrayForEach(job, op.jobs) {
-        if (strcmp(jstr(job, "phase") ? jstr(job, "phase") : "", phase) != 0)
-            continue;
-        printf("resuming job %.0f (%s %s, %s)\n", jnum(job, "seq"), jstr(job, "operation"), jstr(job, "object"),
-               jstr(job, "state"));
-        uint32_t oi;
-        for (oi = 0; oi < L->plan.nobjects; oi++)
-            if (strcmp(plan_s(&L->plan, L->plan.objects[oi].name), jstr(job, "object")) == 0)
-                break;
-        if (oi == L->plan.nobjects) {
-            fprintf(stderr, "maprun: the journal names object %s, which the plan does not have\n", jstr(job, "object"));
-            rc = -1;
-            break;
-        }
-        L->oi = oi;
-        L->obj = plan_s(&L->plan, L->plan.objects[oi].name);
-        L->extf = jstr(job, "external_id") ? jstr(job, "external_id") : state_key_field(&L->plan, oi);
-        set_num(job, "resumed", 1);
-        if ((rc = run_journal_entry(L, job)) < 0)
-            break;
-    }
-    cJSON_Delete(op.jobs);
-    return rc;
-}
-
 /* ---- the command */
 
 static int open_loader(Loader *L, const LoadOptions *o)
@@ -1057,15 +632,11 @@ static int open_loader(Loader *L, const LoadOptions *o)
         fprintf(stderr, "maprun: %s holds no staging run: run maprun stage first\n", o->state);
         return -1;
     }
-    snprintf(L->jobs_dir, sizeof L->jobs_dir, "%s/jobs", o->state);
-    if (mkdir(L->jobs_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "maprun: cannot create %s: %s\n", L->jobs_dir, strerror(errno));
-        return -1;
-    }
-    stage_scan(L->st, DB_JOBS, "", 0, last_seq, &L->next_seq);
     L->describes = cJSON_CreateObject();
     L->summary = cJSON_CreateObject();
-    return state_connect(&L->sf, stderr);
+    if (state_connect(&L->sf, stderr) < 0)
+        return -1;
+    return jobs_init(&L->J, L->st, L->sf, o->state, o->poll_ms, on_row, L);
 }
 
 static void close_loader(Loader *L)
@@ -1085,7 +656,7 @@ static int save_summary(Loader *L)
     cJSON *s = cJSON_CreateObject();
     cJSON_AddItemToObject(s, "objects", cJSON_Duplicate(L->summary, 1));
     cJSON_AddStringToObject(s, "instance_url", sf_instance_url(L->sf));
-    cJSON_AddStringToObject(s, "outcome", L->limit ? "stopped: API limit" : L->fatal ? "stopped: error" : "finished");
+    cJSON_AddStringToObject(s, "outcome", L->J.limit ? "stopped: API limit" : L->J.fatal ? "stopped: error" : "finished");
     int rc = state_put_json(L->st, DB_META, "load", 4, s);
     cJSON_Delete(s);
     return rc < 0 ? rc : stage_commit(L->st);
@@ -1098,7 +669,7 @@ int load_run(const LoadOptions *o)
     if (rc == 0)
         rc = preflight(&L);
     if (rc == 0)
-        rc = resume_journal(&L, "load");
+        rc = jobs_resume(&L.J, "load");
     unsigned long long failed = 0;
     for (uint32_t i = 0; rc == 0 && i < L.plan.nobjects; i++) {
         rc = load_object(&L, L.plan.load_order[i]);
@@ -1106,7 +677,7 @@ int load_run(const LoadOptions *o)
     }
     if (L.sf)
         save_summary(&L);
-    int code = L.limit ? LOAD_LATER : rc < 0 || L.fatal ? LOAD_ERROR : failed ? LOAD_FAILED_ROWS : LOAD_OK;
+    int code = L.J.limit ? LOAD_LATER : rc < 0 || L.J.fatal ? LOAD_ERROR : failed ? LOAD_FAILED_ROWS : LOAD_OK;
     if (code == LOAD_OK)
         printf("load finished: every staged record is in Salesforce\n");
     else if (code == LOAD_FAILED_ROWS)
