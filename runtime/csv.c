@@ -118,3 +118,24 @@ int csv_column(char **header, int n, const char *name)
             return i;
     return -1;
 }
+
+bool csv_needs_quotes(const char *s, size_t n)
+{
+    return n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n)
+                 || s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
+}
+
+void csv_put_cell(FILE *f, const char *s)
+{
+    if (!csv_needs_quotes(s, strlen(s))) {
+        fputs(s, f);
+        return;
+    }
+    putc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            putc('"', f);
+        putc(*s, f);
+    }
+    putc('"', f);
+}

@@ -16,6 +16,7 @@
 **     limit less base64 growth); more rows go to the next part.
 */
 #include "export_csv.h"
+#include "csv.h"
 #include "plan.h"
 #include "stage.h"
 #include "value.h"
@@ -174,8 +175,7 @@ static void line_put(Export *x, const char *s, size_t n)
 static void cell(Export *x, const char *s)
 {
     size_t n = strlen(s);
-    bool quote = n && (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
-    if (!quote) {
+    if (!csv_needs_quotes(s, n)) {
         line_put(x, s, n);
         return;
     }

@@ -9,6 +9,7 @@
 #include "export_csv.h"
 #include "load.h"
 #include "readback.h"
+#include "rollback.h"
 #include "plan.h"
 #include "stage.h"
 #include "stage_run.h"
@@ -29,6 +30,7 @@ static int usage(FILE *to, int rc)
           "                                          jobs prior verified undone log)\n"
           "       maprun load --state DIR [--job-rows N] [--job-bytes BYTES]\n"
           "       maprun verify --state DIR [--sample N | --all]\n"
+          "       maprun rollback --state DIR [--plan] [--job-rows N]\n"
           "\n"
           "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
           "activity.ndjson.gz); KIND=- reads standard input.\n"
@@ -40,6 +42,7 @@ typedef struct Args {
     const char *state, *csv, *plan;
     size_t max_line, max_bytes, job_bytes;
     unsigned long job_rows, sample;
+    bool plan_only;
     char **inputs;
     int ninputs;
 } Args;
@@ -62,6 +65,8 @@ static int parse_args(int argc, char **argv, Args *a)
             a->job_rows = strtoul(argv[++i], NULL, 10);
         else if (strcmp(s, "--sample") == 0 && more)
             a->sample = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(s, "--plan") == 0)
+            a->plan_only = true;
         else if (strcmp(s, "--all") == 0)
             a->sample = 0;
         else if (strcmp(s, "--job-bytes") == 0 && more)
@@ -197,7 +202,8 @@ int main(int argc, char **argv)
         return usage(stdout, 0);
     Args a = {0};
     if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
-        && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0) {
+        && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0
+        && strcmp(cmd, "rollback") != 0) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
@@ -222,6 +228,9 @@ int main(int argc, char **argv)
         ReadbackOptions ro = {a.state, a.sample, (unsigned long)env_ms("MAPRUN_BULK_OVER", 2000),
                               env_ms("MAPRUN_POLL_MS", 1000)};
         rc = readback_run(&ro);
+    } else if (strcmp(cmd, "rollback") == 0) {
+        RollbackOptions ro = {a.state, a.plan_only, a.job_rows, a.job_bytes, env_ms("MAPRUN_POLL_MS", 1000)};
+        rc = rollback_run(&ro);
     } else if (!a.csv) {
         fputs("maprun: export needs --csv OUTDIR\n", stderr);
         rc = usage(stderr, 2);
