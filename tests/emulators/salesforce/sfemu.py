@@ -29,8 +29,6 @@ DEFAULT_DESCRIBE = os.path.normpath(os.path.join(HERE, "..", "..", "..", "stdlib
 API_VERSION = "66.0"
 MIN_VERSION, MAX_VERSION = 31, 67
 MD_NS = "{http://soap.sforce.com/2006/04/metadata}"
-ORG_ID = "00D5g000004xYzAEAU"
-FOLDER_ID = "00l5g000001AbCdEAF"
 AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
 BATCH_ROWS = 10000
 ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -58,6 +56,9 @@ def make_id(prefix, n):
     return id15 + id_suffix(id15)
 
 
+ORG_ID = make_id("00D", 4242)
+FOLDER_ID = make_id("00l", 77)
+EXTRA_PREFIXES = {"00D": "Organization", "00l": "Folder", "00G": "Group"}
 ID_RE = re.compile(r"^[0-9A-Za-z]{15}([0-9A-Za-z]{3})?$")
 
 
@@ -732,8 +733,7 @@ class Store:
     def obj_of_id(self, rid):
         if rid in self.extra_ids:
             return self.extra_ids[rid]
-        o = self.schema.prefixes.get(rid[:3])
-        return o
+        return self.schema.prefixes.get(rid[:3]) or EXTRA_PREFIXES.get(rid[:3])
 
     def get(self, rid):
         o = self.schema.prefixes.get(rid[:3]) if rid else None
@@ -800,7 +800,7 @@ class Store:
                 raise RowError("FIELD_INTEGRITY_EXCEPTION" if tobj else "MALFORMED_ID",
                                "%s: id value of incorrect type: %s" % (label_of(f), v), [n])
             if i not in self.extra_ids and i not in self.recs.get(tobj, {}):
-                if tobj in self.recs or i in self.deleted:
+                if True:
                     raise RowError("ENTITY_IS_DELETED" if i in self.deleted else "INVALID_CROSS_REFERENCE_KEY",
                                    "entity is deleted" if i in self.deleted else
                                    "%s: invalid cross reference id" % label_of(f), [n])
@@ -2220,7 +2220,8 @@ class Emu:
                              "ingest_jobs_by_state": by_state, "query_jobs": len(self.qjobs),
                              "uploads": self.stats["uploads"], "rows_processed": self.stats["rows_processed"],
                              "api_usage": {"used": self.api_used, "max": self.a.api_max},
-                             "records": {o: len(r) for o, r in self.store.recs.items() if r}}
+                             "records": {o: len(r) for o, r in self.store.recs.items() if r},
+                             "seed": {"org_id": ORG_ID, "folder_id": FOLDER_ID, "users": self.users}}
             if parts == ["faults"] and method == "POST":
                 return 200, self.set_faults(body)
             if parts == ["faults"] and method == "GET":
