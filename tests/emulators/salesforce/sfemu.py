@@ -1905,7 +1905,8 @@ class Emu:
         header, herr = rows[0]
         j["header"] = header
         data = [r for r in rows[1:]]
-        if herr or len(text.split("\n", 1)[0]) > 32000:
+        first = text.find("\n")
+        if herr or (first if first >= 0 else len(text)) > 32000:
             return self.fail(j, "InvalidBatch : The header row is invalid or longer than 32,000 characters",
                              [r[0] for r in data])
         try:
@@ -2293,6 +2294,13 @@ ROUTE_LABEL = {"resources": "/", "limits": "/limits", "global_describe": "/sobje
                "query_job": "/jobs/query/{id}", "query_results": "/jobs/query/{id}/results"}
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass    # dropped connections (the "drop" fault) and client hang-ups are expected
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     emu = None
@@ -2573,8 +2581,7 @@ def main(argv=None):
     servers = []
     for kind in ("login", "instance"):
         h = type("H_" + kind, (Handler,), {"emu": emu, "host_kind": kind})
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), h)
-        srv.daemon_threads = True
+        srv = Server(("127.0.0.1", 0), h)
         servers.append(srv)
     emu.login_url = "http://127.0.0.1:%d" % servers[0].server_address[1]
     emu.instance_url = "http://127.0.0.1:%d" % servers[1].server_address[1]

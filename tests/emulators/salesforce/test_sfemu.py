@@ -76,13 +76,15 @@ class Emu:
         cmd = [sys.executable, EMU, "--port-file", self.pf, "--describe-dir", DESCRIBE] + list(args)
         if sfdx:
             cmd += ["--sfdx", sfdx]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.err = open(os.path.join(self.dir, "stderr"), "w+")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err)
         for _ in range(200):
             if os.path.exists(self.pf) or self.proc.poll() is not None:
                 break
             time.sleep(0.02)
         if self.proc.poll() is not None:
-            raise RuntimeError("emulator exited: %s" % self.proc.stderr.read().decode())
+            self.err.seek(0)
+            raise RuntimeError("emulator exited: %s" % self.err.read())
         with open(self.pf) as fh:
             self.ports = json.load(fh)
         self.login = urllib.parse.urlsplit(self.ports["login_url"]).netloc
@@ -92,7 +94,7 @@ class Emu:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(5)
-        self.proc.stderr.close()
+        self.err.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def raw(self, method, path, body=None, headers=None, host=None):
