@@ -817,7 +817,7 @@ class Store:
         self._object_rules(obj, op, rec, old, values)
         # unique / external id
         for f in self.indexed(obj):
-            if not (f["unique"] or f["externalId"] and f.get("custom") and f["unique"]):
+            if not f["unique"]:
                 continue
             v = rec.get(f["name"])
             if v is None:
@@ -1533,6 +1533,22 @@ class Emu:
         vals = {}
         for k, v in rec.items():
             if k in ignore:
+                continue
+            rf = self.schema.objects[obj]["rels"].get(k.lower())
+            if isinstance(v, dict) and rf is not None and self.schema.visible(obj, rf):
+                # parent by external id: {"Account": {"cio_account_key__c": "x"}} (with attributes.type when polymorphic)
+                keys = [x for x in v if x != "attributes"]
+                tobj = (v.get("attributes") or {}).get("type") or (rf["referenceTo"][0] if len(rf["referenceTo"]) == 1 else None)
+                tobj = self.schema.obj(tobj) if tobj else None
+                tf = self.schema.field(tobj, keys[0]) if tobj and len(keys) == 1 and tobj in rf["referenceTo"] else None
+                if tf is None or not (tf["externalId"] or tf["idLookup"]):
+                    raise RowError("INVALID_FIELD", "Invalid foreign key relationship name or value for %s" % k, [k])
+                ids = self.store.find(tobj, tf, coerce(tf, v[keys[0]], "json"))
+                if len(ids) != 1:
+                    raise RowError("INVALID_FIELD", "Foreign key external ID: %s not found for field %s in entity %s"
+                                   % (v[keys[0]], tf["name"], tobj) if not ids else
+                                   "More than 1 record found for External ID field %s in entity %s" % (tf["name"], tobj))
+                vals[rf["name"]] = ids[0]
                 continue
             f = self.schema.field(obj, k)
             if f is None:

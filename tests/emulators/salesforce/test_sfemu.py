@@ -397,6 +397,17 @@ def single_upsert_statuses(e):
 
 
 @test
+def rest_parent_by_external_id(e):
+    e.admin("POST", "records/Account", [{"Name": "RA", "cio_account_key__c": "rest-acc"}])
+    st, _, out = e.api("POST", "/sobjects/Contact", {"LastName": "R", "Account": {"cio_account_key__c": "rest-acc"}})
+    eq(st, 201, str(out))
+    st, _, rec = e.api("GET", "/sobjects/Contact/" + out["id"])
+    assert rec["AccountId"].startswith("001")
+    st, _, out = e.api("POST", "/sobjects/Contact", {"LastName": "R", "Account": {"cio_account_key__c": "none"}})
+    eq((st, out[0]["errorCode"]), (400, "INVALID_FIELD"))
+
+
+@test
 def audit_fields_refused(e):
     st, _, out = e.api("POST", "/sobjects/Lead", {"LastName": "A", "Company": "C",
                                                   "CreatedDate": "2020-01-01T00:00:00.000Z"})
@@ -615,7 +626,7 @@ def ingest_relationships(e):
     eq(len(ok), 3)
     eq(bad[1][1], "INVALID_FIELD:Foreign key external ID: nope not found for field cio_account_key__c in entity "
                   "Account:--")
-    acc = e.records("Account")[0]["Id"]
+    acc = [a for a in e.records("Account") if a.get("cio_account_key__c") == "acc1"][0]["Id"]
     bo = [c for c in e.records("Contact") if c["LastName"] == "Bo"][0]
     eq(bo["AccountId"], acc)
     acr = [a for a in e.records("AccountContactRelation") if a["ContactId"] == bo["Id"]]
