@@ -178,5 +178,18 @@ if [ $? = 1 ] && grep -q "none.mapb" "$tmp/out"; then ok; else bad "maprun stage
 "$MAPRUN" frobnicate >/dev/null 2>&1; [ $? = 2 ] && ok || bad "maprun with an unknown command should exit 2"
 cd "$ROOT"
 
+# 10. The Salesforce emulator (tests/emulators/salesforce): its own tests, counted here.
+python3 "$ROOT/tests/emulators/salesforce/test_sfemu.py" >"$tmp/sfemu" 2>&1
+sfline=$(tail -n 1 "$tmp/sfemu")
+case "$sfline" in
+*" passed, "*" failed")
+    set -- $sfline
+    pass=$((pass + $1))
+    fail=$((fail + $3))
+    [ "$3" = 0 ] || grep "^FAIL" "$tmp/sfemu" ;;
+*)
+    bad "sfemu tests did not finish"; tail -20 "$tmp/sfemu" ;;
+esac
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
