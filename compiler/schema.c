@@ -261,6 +261,7 @@ void schema_free(Schema *s)
             free_strings(f->picklist, f->npicklist);
             free_strings(f->refto, f->nrefto);
             free(f->relname);
+            free(f->description);
             free(f);
         }
         free(o->fields);

@@ -29,6 +29,8 @@ typedef struct SfField {
     char **refto;        /* referenced objects */
     int nrefto;
     char *relname;       /* relationship name: Account, Who, Owner */
+    char *description;   /* a declared field's description string, or NULL */
+    const char *md_type; /* a declared field's Metadata API type ("Text", "LongTextArea"…), or NULL */
     Span decl;           /* where the rules declared it; file -1 for describe data */
 } SfField;
 
