@@ -67,4 +67,10 @@ bool schema_is_text(SfType t);
 bool schema_required_on_create(const SfField *f);
 void schema_free(Schema *s);
 
+/* A plan's JSON array of strings (picklist values, referenced objects), so
+** that no other compiler file needs cJSON: the strings, or NULL when json is
+** not an array of strings.  Free with schema_strings_free(). */
+char **schema_json_strings(const char *json, int *n);
+void schema_strings_free(char **v, int n);
+
 #endif
