@@ -422,6 +422,8 @@ static PlanField field_of(Plan *p, const SfField *f)
     pf.relname = f->relname ? plan_str(p, f->relname) : PLAN_NONE;
     pf.precision = (uint32_t)f->precision;
     pf.scale = (uint32_t)f->scale;
+    pf.description = f->description ? plan_str(p, f->description) : PLAN_NONE;
+    pf.mdtype = f->md_type ? plan_str(p, f->md_type) : PLAN_NONE;
     return pf;
 }
 
@@ -680,11 +682,13 @@ void emit_plan(const Program *prog, const Schema *schema, Plan *out)
     e.prog = prog;
     e.schema = schema;
     e.p = out;
-    out->migration = PLAN_NONE;
+    out->migration = out->api_version = PLAN_NONE;
     for (int i = 0; i < prog->ndecls; i++) {
         const Decl *d = prog->decls[i];
         if (d->kind == DECL_MIGRATION)
             out->migration = plan_str(out, d->str);
+        if (d->kind == DECL_TARGET && d->str && out->api_version == PLAN_NONE)
+            out->api_version = plan_str(out, d->str);
         if (d->kind == DECL_RULE && d->target == TGT_OBJECT)
             add_object(&e, schema_object(schema, d->object));
     }

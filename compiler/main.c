@@ -3,6 +3,10 @@
 **
 **   mapc check [--format text|json] [--schema DIR] FILE...
 **   mapc plan [--schema DIR] FILE...     check, then show rules and load order
+**   mapc compile [--schema DIR] FILE... -o PLAN.mapb
+**   mapc disasm PLAN.mapb
+**   mapc schema PLAN.mapb --sfdx DIR [--force]   SFDX metadata for the plan's custom fields
+**   mapc test [--schema DIR] FILE...
 */
 #include "check.h"
 #include "diag.h"
@@ -10,6 +14,7 @@
 #include "emit.h"
 #include "graph.h"
 #include "plan.h"
+#include "sfdx.h"
 #include "testrun.h"
 #include "util.h"
 
@@ -25,6 +30,7 @@ static int usage(FILE *to, int rc)
           "       mapc plan [--schema DIR] FILE...\n"
           "       mapc compile [--schema DIR] FILE... -o PLAN.mapb\n"
           "       mapc disasm PLAN.mapb\n"
+          "       mapc schema PLAN.mapb --sfdx DIR [--force]\n"
           "       mapc test [--schema DIR] FILE...\n"
           "       mapc opcodes                  (the opcode reference, as Markdown)\n"
           "       mapc --version | --help\n"
@@ -35,6 +41,10 @@ static int usage(FILE *to, int rc)
           "plan     check, then print the rules by source kind and the object load order.\n"
           "compile  check, then write the bytecode plan that maprun runs.\n"
           "disasm   verify a plan and print it: objects, rules, splits and their code.\n"
+          "schema   verify a plan and write an SFDX source tree into DIR (new or empty, or\n"
+          "         any with --force) that creates the custom fields and objects it writes,\n"
+          "         with a permission set granting access to them:\n"
+          "         sf project deploy start --source-dir DIR/force-app\n"
           "test     check and compile, then run the files' test blocks through the VM.\n", to);
     return rc;
 }
@@ -154,6 +164,45 @@ static int disasm(int argc, char **argv)
     return 0;
 }
 
+/* mapc schema PLAN.mapb --sfdx DIR [--force] */
+static int schema(int argc, char **argv)
+{
+    const char *path = NULL, *dir = NULL;
+    int flags = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--sfdx") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strncmp(a, "--sfdx=", 7) == 0) {
+            dir = a + 7;
+        } else if (strcmp(a, "--force") == 0) {
+            flags |= SFDX_FORCE;
+        } else if ((a[0] == '-' && a[1]) || path) {
+            fprintf(stderr, "mapc: unexpected argument '%s'\n", a);
+            return usage(stderr, 2);
+        } else {
+            path = a;
+        }
+    }
+    if (!path || !dir || !*dir) {
+        fputs("mapc: schema needs a plan and --sfdx DIR\n", stderr);
+        return usage(stderr, 2);
+    }
+    Plan plan;
+    char err[1024];
+    if (plan_read(&plan, path, err, sizeof err) != 0) {
+        fprintf(stderr, "mapc: %s: %s\n", path, err);
+        return 1;
+    }
+    int rc = sfdx_write(&plan, dir, flags, err, sizeof err);
+    plan_free(&plan);
+    if (rc != 0) {
+        fprintf(stderr, "mapc: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 static int front_end(const char *cmd, int argc, char **argv)
 {
     Opts o = {0};
@@ -197,6 +246,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "disasm") == 0)
         return disasm(argc, argv);
+    if (strcmp(cmd, "schema") == 0)
+        return schema(argc, argv);
     if (strcmp(cmd, "opcodes") == 0) {
         disasm_opcodes_md(stdout);
         return 0;

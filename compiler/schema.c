@@ -243,11 +243,34 @@ int schema_load_dir(Schema *s, const char *dir)
     return loaded;
 }
 
-static void free_strings(char **v, int n)
+void schema_strings_free(char **v, int n)
 {
     for (int i = 0; i < n; i++)
         free(v[i]);
     free(v);
+}
+
+char **schema_json_strings(const char *json, int *n)
+{
+    *n = 0;
+    cJSON *a = cJSON_Parse(json);
+    if (!cJSON_IsArray(a)) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a) {
+        if (!cJSON_IsString(it)) {
+            schema_strings_free(v, *n);
+            cJSON_Delete(a);
+            *n = 0;
+            return NULL;
+        }
+        v[(*n)++] = xstrdup(it->valuestring);
+    }
+    cJSON_Delete(a);
+    return v;
 }
 
 void schema_free(Schema *s)
@@ -258,9 +281,10 @@ void schema_free(Schema *s)
             SfField *f = o->fields[j];
             free(f->name);
             free(f->type_name);
-            free_strings(f->picklist, f->npicklist);
-            free_strings(f->refto, f->nrefto);
+            schema_strings_free(f->picklist, f->npicklist);
+            schema_strings_free(f->refto, f->nrefto);
             free(f->relname);
+            free(f->description);
             free(f);
         }
         free(o->fields);

@@ -29,6 +29,8 @@ typedef struct SfField {
     char **refto;        /* referenced objects */
     int nrefto;
     char *relname;       /* relationship name: Account, Who, Owner */
+    char *description;   /* a declared field's description string, or NULL */
+    const char *md_type; /* a declared field's Metadata API type ("Text", "LongTextArea"…), or NULL */
     Span decl;           /* where the rules declared it; file -1 for describe data */
 } SfField;
 
@@ -64,5 +66,11 @@ SfType schema_type_from_name(const char *type_name);
 bool schema_is_text(SfType t);
 bool schema_required_on_create(const SfField *f);
 void schema_free(Schema *s);
+
+/* A plan's JSON array of strings (picklist values, referenced objects), so
+** that no other compiler file needs cJSON: the strings, or NULL when json is
+** not an array of strings.  Free with schema_strings_free(). */
+char **schema_json_strings(const char *json, int *n);
+void schema_strings_free(char **v, int n);
 
 #endif

@@ -111,8 +111,12 @@ static bool picklist_values(Sema *s, const Node *t, SfField *f)
     return true;
 }
 
-static bool set_type(SfField *f, const char *sftype, SfType st, int len)
+/* md_type: the Metadata API type `mapc schema` creates the field as, which
+** describe's type alone does not tell (textarea, longtext and html are all
+** "textarea"). */
+static bool set_type(SfField *f, const char *sftype, SfType st, int len, const char *md_type)
 {
+    f->md_type = md_type;
     free(f->type_name);
     f->type_name = xstrdup(sftype);
     f->type = st;
@@ -128,31 +132,32 @@ static bool field_type(Sema *s, const Node *t, SfField *f)
     if (strcmp(tn, "text") == 0) {
         if (n < 1 || n > 255)
             return bad_type(s, t, "text(N) needs a length from 1 to 255");
-        return set_type(f, "string", SF_STRING, n);
+        return set_type(f, "string", SF_STRING, n, "Text");
     }
     if (strcmp(tn, "longtext") == 0 || strcmp(tn, "html") == 0) {
         n = n < 0 ? 32768 : n;
         if (n < 256 || n > 131072)
             return bad_type(s, t, "longtext(N) needs a length from 256 to 131072");
-        return set_type(f, "textarea", SF_TEXTAREA, n);
+        return set_type(f, "textarea", SF_TEXTAREA, n, tn[0] == 'h' ? "Html" : "LongTextArea");
     }
-    if (strcmp(tn, "textarea") == 0) return set_type(f, "textarea", SF_TEXTAREA, 255);
-    if (strcmp(tn, "email") == 0) return set_type(f, "email", SF_EMAIL, 80);
-    if (strcmp(tn, "phone") == 0) return set_type(f, "phone", SF_PHONE, 40);
-    if (strcmp(tn, "url") == 0) return set_type(f, "url", SF_URL, 255);
-    if (strcmp(tn, "checkbox") == 0) return set_type(f, "boolean", SF_BOOLEAN, 0);
-    if (strcmp(tn, "date") == 0) return set_type(f, "date", SF_DATE, 0);
-    if (strcmp(tn, "datetime") == 0) return set_type(f, "datetime", SF_DATETIME, 0);
+    if (strcmp(tn, "textarea") == 0) return set_type(f, "textarea", SF_TEXTAREA, 255, "TextArea");
+    if (strcmp(tn, "email") == 0) return set_type(f, "email", SF_EMAIL, 80, "Email");
+    if (strcmp(tn, "phone") == 0) return set_type(f, "phone", SF_PHONE, 40, "Phone");
+    if (strcmp(tn, "url") == 0) return set_type(f, "url", SF_URL, 255, "Url");
+    if (strcmp(tn, "checkbox") == 0) return set_type(f, "boolean", SF_BOOLEAN, 0, "Checkbox");
+    if (strcmp(tn, "date") == 0) return set_type(f, "date", SF_DATE, 0, "Date");
+    if (strcmp(tn, "datetime") == 0) return set_type(f, "datetime", SF_DATETIME, 0, "DateTime");
     if (strcmp(tn, "number") == 0) {
         f->precision = int_arg(t, 0, 18);
         f->scale = int_arg(t, 1, 0);
         if (f->precision < 1 || f->precision > 18 || f->scale < 0 || f->scale > f->precision)
             return bad_type(s, t, "number(P, S) needs 1 ≤ P ≤ 18 and 0 ≤ S ≤ P");
-        return set_type(f, "double", SF_DOUBLE, 0);
+        return set_type(f, "double", SF_DOUBLE, 0, "Number");
     }
     if (strcmp(tn, "picklist") == 0 || strcmp(tn, "multipicklist") == 0) {
         bool multi = tn[0] == 'm';
-        set_type(f, multi ? "multipicklist" : "picklist", multi ? SF_MULTIPICKLIST : SF_PICKLIST, 255);
+        set_type(f, multi ? "multipicklist" : "picklist", multi ? SF_MULTIPICKLIST : SF_PICKLIST, 255,
+                 multi ? "MultiselectPicklist" : "Picklist");
         return picklist_values(s, t, f);
     }
     if (strcmp(tn, "lookup") == 0) {
@@ -160,7 +165,7 @@ static bool field_type(Sema *s, const Node *t, SfField *f)
             return bad_type(s, t, "lookup(Object) names the parent object");
         if (!sema_object(s, t->kids[0]->str, t->kids[0]->span))
             return false;
-        set_type(f, "reference", SF_REFERENCE, 18);
+        set_type(f, "reference", SF_REFERENCE, 18, "Lookup");
         f->refto = xcalloc(1, sizeof(char *));
         f->refto[f->nrefto++] = xstrdup(t->kids[0]->str);
         size_t l = strlen(f->name);
@@ -256,8 +261,11 @@ static SfField *declare(Sema *s, const char *object, Span object_at, const char 
 void sema_field_decl(Sema *s, const Decl *d)
 {
     SfField *f = declare(s, d->object, d->object_span, d->name, d->name_span, d->type, false);
-    if (f)
-        field_mods(s, d, f);
+    if (!f)
+        return;
+    field_mods(s, d, f);
+    if (d->str)
+        f->description = xstrdup(d->str);
 }
 
 /* Declare the fields a flatten statement produces (before rules are checked,

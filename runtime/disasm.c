@@ -107,6 +107,10 @@ static void print_objects(const Plan *p, FILE *out)
                     fprintf(out, " %s", flags[k]);
             if (f->refto != PLAN_NONE)
                 fprintf(out, " -> %s", plan_s(p, f->refto));
+            if (f->mdtype != PLAN_NONE)
+                fprintf(out, " as %s", plan_s(p, f->mdtype));
+            if (f->description != PLAN_NONE)
+                fprintf(out, " \"%s\"", plan_s(p, f->description));
             fputc('\n', out);
         }
     }
@@ -116,6 +120,8 @@ void disasm_plan(const Plan *p, FILE *out)
 {
     if (p->migration != PLAN_NONE)
         fprintf(out, "migration \"%s\"\n", plan_s(p, p->migration));
+    if (p->api_version != PLAN_NONE)
+        fprintf(out, "target salesforce \"%s\"\n", plan_s(p, p->api_version));
     print_objects(p, out);
     for (uint32_t i = 0; i < p->nrules; i++) {
         const PlanRule *r = &p->rules[i];

@@ -214,8 +214,9 @@ static void write_section(Plan *p, int id, Out *o)
         put_words(o, (const uint32_t *)p->spans, (size_t)p->nspans * (sizeof(PlanSpan) / 4));
         break;
     case SEC_META:
-        put32(o, 1);
+        put32(o, 2);
         put32(o, p->migration);
+        put32(o, p->api_version);
         break;
     }
 }
@@ -367,9 +368,10 @@ static int read_section(Plan *p, int id, Cursor *c)
     case SEC_CODE: p->code = get_array(c, &p->ncode, 1); break;
     case SEC_SPANS: p->spans = get_array(c, &p->nspans, sizeof(PlanSpan) / 4); break;
     case SEC_META:
-        if (get32(c) < 1)
+        if (get32(c) != 2)
             return -1;
         p->migration = get32(c);
+        p->api_version = get32(c);
         break;
     }
     return c->bad ? -1 : 0;
@@ -407,7 +409,7 @@ static int read_sections(Plan *p, const uint8_t *buf, size_t size, char *err, si
 int plan_parse(Plan *p, const uint8_t *buf, size_t size, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
-    p->migration = PLAN_NONE;
+    p->migration = p->api_version = PLAN_NONE;
     if (size < HEADER_WORDS * 4 || memcmp(buf, PLAN_MAGIC, 4) != 0)
         return fail(err, errlen, "not a mapc plan (bad magic)");
     uint32_t declared = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 | (uint32_t)buf[11] << 24;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define PLAN_MAGIC "MAPB"
-#define PLAN_VERSION 1
+#define PLAN_VERSION 2
 #define PLAN_NONE 0xFFFFFFFFu
 #define PLAN_MAX_STACK 256
 #define PLAN_MAX_LOCALS 256
@@ -68,6 +68,9 @@ typedef struct PlanField {
     uint32_t refto;       /* string: JSON array of referenced objects, or PLAN_NONE */
     uint32_t relname;     /* string: relationship name, or PLAN_NONE */
     uint32_t precision, scale;
+    uint32_t description; /* string: the declaration's description, or PLAN_NONE */
+    uint32_t mdtype;      /* string: the Metadata API type the rules declared it as ("Text",
+                             "LongTextArea", "Html"…), or PLAN_NONE for describe-only fields */
 } PlanField;
 
 typedef struct PlanObject {
@@ -132,6 +135,7 @@ typedef struct Plan {
     uint32_t *code;       uint32_t ncode;
     PlanSpan *spans;      uint32_t nspans;
     uint32_t migration;   /* string: the migration's title, or PLAN_NONE */
+    uint32_t api_version; /* string: `target salesforce "62.0"`'s API version, or PLAN_NONE */
     uint32_t hash;        /* CRC-32 of the file, as read or written */
 } Plan;
 

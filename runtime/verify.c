@@ -41,7 +41,8 @@ static int verify_tables(const Plan *p, char *err, size_t errlen)
     for (uint32_t i = 0; i < p->nfields; i++) {
         const PlanField *f = &p->fields[i];
         CHECK(str_ok(p, f->name, false) && str_ok(p, f->picklist, true) && str_ok(p, f->refto, true)
-              && str_ok(p, f->relname, true), "field %u names a missing string", i);
+              && str_ok(p, f->relname, true) && str_ok(p, f->description, true) && str_ok(p, f->mdtype, true),
+              "field %u names a missing string", i);
     }
     for (uint32_t i = 0; i < p->nobjects; i++) {
         const PlanObject *o = &p->objects[i];
@@ -80,6 +81,7 @@ static int verify_tables(const Plan *p, char *err, size_t errlen)
         CHECK(str_ok(p, p->spans[i].file, false) && (i == 0 || p->spans[i - 1].pc <= p->spans[i].pc),
               "span table is corrupt");
     CHECK(str_ok(p, p->migration, true), "the migration title is missing");
+    CHECK(str_ok(p, p->api_version, true), "the API version is missing");
     return 0;
 }
 

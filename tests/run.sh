@@ -178,18 +178,85 @@ if [ $? = 1 ] && grep -q "none.mapb" "$tmp/out"; then ok; else bad "maprun stage
 "$MAPRUN" frobnicate >/dev/null 2>&1; [ $? = 2 ] && ok || bad "maprun with an unknown command should exit 2"
 cd "$ROOT"
 
-# 10. The Salesforce emulator (tests/emulators/salesforce): its own tests, counted here.
-python3 "$ROOT/tests/emulators/salesforce/test_sfemu.py" >"$tmp/sfemu" 2>&1
-sfline=$(tail -n 1 "$tmp/sfemu")
-case "$sfline" in
-*" passed, "*" failed")
-    set -- $sfline
-    pass=$((pass + $1))
-    fail=$((fail + $3))
-    [ "$3" = 0 ] || grep "^FAIL" "$tmp/sfemu" ;;
-*)
-    bad "sfemu tests did not finish"; tail -20 "$tmp/sfemu" ;;
-esac
+# 10. mapc schema PLAN.mapb --sfdx DIR: the SFDX metadata tree, compared whole (every file's
+#     path and content) with tests/schema/NAME.tree; every XML file well-formed.
+tree_dump() {   # $1 dir -> each file, sorted: "=== path" then its content
+    (cd "$1" && find . -type f | LC_ALL=C sort | while read -r f; do echo "=== $f"; cat "$f"; done)
+}
+xml_ok() {      # $1 dir: every *.xml parses, sfdx-project.json is JSON
+    find "$1" -name '*.xml' -exec python3 -c 'import xml.dom.minidom,sys
+for f in sys.argv[1:]: xml.dom.minidom.parse(f)' {} + \
+        && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1/sfdx-project.json"
+}
+for map in "$ROOT/rules/customerio_to_salesforce.map" "$ROOT"/tests/schema/*.map; do
+    name=$(basename "$map" .map)
+    [ "$name" = customerio_to_salesforce ] && name=reference
+    rm -rf "$tmp/sfdx"
+    if "$MAPC" compile "$map" -o "$tmp/$name.mapb" >"$tmp/out" 2>&1 \
+            && "$MAPC" schema "$tmp/$name.mapb" --sfdx "$tmp/sfdx" >>"$tmp/out" 2>&1; then
+        tree_dump "$tmp/sfdx" >"$tmp/tree"
+        golden "$tmp/tree" "$ROOT/tests/schema/$name.tree" "schema --sfdx $name"
+        if xml_ok "$tmp/sfdx" >"$tmp/out" 2>&1; then ok; else bad "schema $name: malformed XML or JSON"; cat "$tmp/out"; fi
+    else
+        bad "mapc schema $name"; cat "$tmp/out"
+    fi
+done
+#     the reference tree: a restricted picklist with its 11 values; the plan's API version
+pick="$tmp/sfdx0/force-app/main/default/objects/Task/fields/delivery_status__c.field-meta.xml"
+"$MAPC" schema "$tmp/reference.mapb" --sfdx "$tmp/sfdx0" >/dev/null 2>&1
+if [ "$(grep -c '<value>' "$pick")" = 11 ] && grep -q '<type>Picklist</type>' "$pick" \
+        && grep -q '<restricted>true</restricted>' "$pick" && grep -q '"sourceApiVersion": "62.0"' "$tmp/sfdx0/sfdx-project.json"
+then ok; else bad "schema: Task.delivery_status__c should be a restricted picklist of 11 values"; fi
+#     a custom object: its object file, its package.xml member, object permissions; its
+#     required field gets no field permissions; the plan's "61.0" becomes the API version
+co="$tmp/sfdx/force-app/main/default"
+if [ -f "$co/objects/Thing__c/Thing__c.object-meta.xml" ] && grep -q '<members>Thing__c</members>' "$tmp/sfdx/manifest/package.xml" \
+        && grep -q '<object>Thing__c</object>' "$co/permissionsets/mapc_migration.permissionset-meta.xml" \
+        && ! grep -q '<field>Thing__c.tier__c</field>' "$co/permissionsets/mapc_migration.permissionset-meta.xml" \
+        && grep -q '<field>Thing__c.tags__c</field>' "$co/permissionsets/mapc_migration.permissionset-meta.xml" \
+        && grep -q '<version>61.0</version>' "$tmp/sfdx/manifest/package.xml"
+then ok; else bad "schema: the custom object Thing__c and its permissions"; fi
+#     a non-empty directory is refused (naming it) and left alone; --force writes into it
+tree_dump "$tmp/sfdx0" >"$tmp/tree0"
+"$MAPC" schema "$tmp/reference.mapb" --sfdx "$tmp/sfdx0" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "sfdx0: the directory is not empty" "$tmp/out"; then ok; else bad "schema into a non-empty directory should fail"; cat "$tmp/out"; fi
+"$MAPC" schema "$tmp/reference.mapb" --sfdx "$tmp/sfdx0" --force >"$tmp/out" 2>&1 && tree_dump "$tmp/sfdx0" >"$tmp/tree1"
+if [ $? = 0 ] && cmp -s "$tmp/tree0" "$tmp/tree1"; then ok; else bad "schema --force should rewrite the same tree"; cat "$tmp/out"; fi
+mkdir -p "$tmp/empty"
+"$MAPC" schema "$tmp/reference.mapb" --sfdx "$tmp/empty" >/dev/null 2>&1 && ok || bad "schema into an empty directory"
+#     a missing plan, a missing --sfdx, a plan carrying an invalid API name
+"$MAPC" schema "$tmp/none.mapb" --sfdx "$tmp/sfdx2" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "none.mapb: cannot open" "$tmp/out" && [ ! -e "$tmp/sfdx2" ]; then ok; else bad "schema with a missing plan"; cat "$tmp/out"; fi
+"$MAPC" schema "$tmp/reference.mapb" >/dev/null 2>&1; [ $? = 2 ] && ok || bad "schema without --sfdx should exit 2"
+python3 - "$tmp/custom_object.mapb" "$tmp/badname.mapb" <<'PY'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], 'rb').read().replace(b'email__c', b'_mail__c'))
+b[12:16] = b'\0\0\0\0'
+b[12:16] = struct.pack('<I', zlib.crc32(bytes(b)))
+open(sys.argv[2], 'wb').write(b)
+PY
+"$MAPC" schema "$tmp/badname.mapb" --sfdx "$tmp/sfdx3" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "'Thing__c._mail__c' is not a valid custom field name: it must start with a letter" "$tmp/out" && [ ! -e "$tmp/sfdx3" ]
+then ok; else bad "schema should refuse a plan with an invalid field name"; cat "$tmp/out"; fi
+# 11. Suites that print their own "N passed, N failed", counted here: the Salesforce
+#     emulator's own tests, and maprun load/verify/report/rollback against it.
+suite() {   # $1 name, then the command
+    name=$1
+    shift
+    "$@" >"$tmp/suite" 2>&1
+    line=$(tail -n 1 "$tmp/suite")
+    case "$line" in
+    *" passed, "*" failed")
+        set -- $line
+        pass=$((pass + $1))
+        fail=$((fail + $3))
+        [ "$3" = 0 ] || grep "^FAIL" "$tmp/suite" ;;
+    *)
+        bad "$name did not finish"; tail -20 "$tmp/suite" ;;
+    esac
+}
+suite "sfemu tests" python3 "$ROOT/tests/emulators/salesforce/test_sfemu.py"
+suite "load tests" python3 "$ROOT/tests/load/test_load.py" "$BUILD_DIR"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
