@@ -132,6 +132,17 @@ static void parse_error(SfError *e, long status, const char *body, size_t len)
     cJSON_Delete(j);
 }
 
+static long backoff(SfClient *c, int attempt, long retry_after)
+{
+    long ms = c->cfg.backoff_ms << (attempt < 6 ? attempt : 6);
+    if (ms > 60000)
+        ms = 60000;
+    ms += (long)(rand_r(&c->seed) % (unsigned)(ms / 4 + 1));    /* jitter: retries do not march in step */
+    if (retry_after >= 0 && retry_after * 1000 > ms)
+        ms = retry_after * 1000;
+    return ms;
+}
+
 int sf_auth(SfClient *c, SfError *e)
 {
     char *id = http_escape(c->http, c->cfg.client_id), *secret = http_escape(c->http, c->cfg.client_secret);
@@ -153,8 +164,13 @@ int sf_auth(SfClient *c, SfError *e)
             set_error(e, rs.status, "", rs.status ? "the token endpoint keeps failing" : err);
             goto out;
         }
+        if (rs.status)
+            snprintf(err, sizeof err, "HTTP %ld", rs.status);
         http_response_free(&rs);
-        sf_sleep_ms(c->cfg.backoff_ms << (attempt < 6 ? attempt : 6));
+        long ms = backoff(c, attempt, -1);
+        if (c->cfg.log)
+            fprintf(c->cfg.log, "maprun: authenticating: %s; retrying in %.1f s\n", err, ms / 1000.0);
+        sf_sleep_ms(ms);
     }
     cJSON *j = cJSON_ParseWithLength(rs.body, rs.len);
     const char *tok = jstr(j, "access_token"), *inst = jstr(j, "instance_url");
@@ -179,17 +195,6 @@ out:
     memset(form, 0, n);
     free(form);
     return rc;
-}
-
-static long backoff(SfClient *c, int attempt, long retry_after)
-{
-    long ms = c->cfg.backoff_ms << (attempt < 6 ? attempt : 6);
-    if (ms > 60000)
-        ms = 60000;
-    ms += (long)(rand_r(&c->seed) % (unsigned)(ms / 4 + 1));    /* jitter: retries do not march in step */
-    if (retry_after >= 0 && retry_after * 1000 > ms)
-        ms = retry_after * 1000;
-    return ms;
 }
 
 /* Start the file sink over (a retried download must not append). */
