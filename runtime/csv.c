@@ -118,3 +118,37 @@ int csv_column(char **header, int n, const char *name)
             return i;
     return -1;
 }
+
+/* ---- the writer */
+
+void csv_put_cell(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+    bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    if (!quote) {
+        fputs(s, f);
+        return;
+    }
+    putc('"', f);
+    if (formula)
+        putc('\'', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            putc('"', f);
+        putc(*s, f);
+    }
+    putc('"', f);
+}
+
+int csv_put_row(FILE *f, const char *const *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            putc(',', f);
+        csv_put_cell(f, cells[i]);
+    }
+    fputs("\r\n", f);
+    return ferror(f) ? -1 : 0;
+}
