@@ -504,7 +504,7 @@ static void esc(Out *o, const char *s)
             case '"': fputs("&quot;", o->f); continue;
             default: break;
             }
-        } else if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`' || *s == '<') {
+        } else if (*s == '|' || *s == '\\' || *s == '*' || *s == '`' || *s == '<') {
             putc('\\', o->f);
         } else if (*s == '\n' || *s == '\r') {
             putc(' ', o->f);
@@ -690,9 +690,10 @@ static void render_load(Out *o, const cJSON *doc)
     const cJSON *l = get(doc, "load");
     char text[400];
     heading(o, 2, "2. Staging to Salesforce");
-    snprintf(text, sizeof text, "%s %s", cJSON_IsTrue(get(l, "ran")) ? "Last load:" : "No load has run yet;",
-             cJSON_IsTrue(get(l, "ran")) ? (jstr(l, "outcome") ? jstr(l, "outcome") : "?")
-                                         : "every staged record is pending.");
+    if (cJSON_IsTrue(get(l, "ran")))
+        snprintf(text, sizeof text, "Last load: %s.", jstr(l, "outcome") ? jstr(l, "outcome") : "?");
+    else
+        snprintf(text, sizeof text, "No load has run yet; every staged record is pending.");
     if (cJSON_IsTrue(get(l, "verified")))
         snprintf(text + strlen(text), sizeof text - strlen(text), " Verified: %s of the loaded records.",
                  strcmp(jstr(l, "verify_scope") ? jstr(l, "verify_scope") : "", "all") == 0 ? "all" : "a sample");
