@@ -125,17 +125,45 @@ bool csv_needs_quotes(const char *s, size_t n)
                  || s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
 }
 
-void csv_put_cell(FILE *f, const char *s)
+static void put_quoted(FILE *f, const char *prefix, const char *s)
 {
-    if (!csv_needs_quotes(s, strlen(s))) {
-        fputs(s, f);
-        return;
-    }
     putc('"', f);
+    fputs(prefix, f);
     for (; *s; s++) {
         if (*s == '"')
             putc('"', f);
         putc(*s, f);
     }
     putc('"', f);
+}
+
+void csv_put_cell(FILE *f, const char *s)
+{
+    if (csv_needs_quotes(s, strlen(s)))
+        put_quoted(f, "", s);
+    else
+        fputs(s, f);
+}
+
+/* ---- CSVs for people */
+
+void csv_put_safe_cell(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r')
+        put_quoted(f, "'", s);         /* a spreadsheet would run it as a formula */
+    else
+        csv_put_cell(f, s);
+}
+
+int csv_put_safe_row(FILE *f, const char *const *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            putc(',', f);
+        csv_put_safe_cell(f, cells[i]);
+    }
+    fputs("\r\n", f);
+    return ferror(f) ? -1 : 0;
 }

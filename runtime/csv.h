@@ -1,7 +1,9 @@
 /*
 ** csv: an RFC 4180 reader for the CSVs Salesforce sends back (Bulk API 2.0
 ** results and query results): comma-separated, quoted fields with ""
-** for a quote, LF or CRLF line ends, line breaks inside quotes.
+** for a quote, LF or CRLF line ends, line breaks inside quotes.  And a
+** writer for CSVs meant for people (maprun report's failed and quarantined
+** rows), safe to open in a spreadsheet.
 */
 #ifndef MAPRUN_CSV_H
 #define MAPRUN_CSV_H
@@ -25,5 +27,14 @@ bool csv_needs_quotes(const char *s, size_t n);
 void csv_put_cell(FILE *f, const char *s);
 /* Which column is called name; -1 if none. */
 int csv_column(char **header, int n, const char *name);
+
+/* Write one cell of a CSV for people: quoted as csv_put_cell does, and a
+** cell that a spreadsheet would run as a formula — one starting with =, +,
+** -, @, tab or CR — gets a leading ' (OWASP's CSV-injection rule) and is
+** quoted.  NULL is an empty cell.  The one place that rule lives; never use
+** it for data sent to Salesforce, which must arrive unchanged. */
+void csv_put_safe_cell(FILE *f, const char *s);
+/* A row of n such cells, comma-separated, ended by CRLF; -1 on a write error. */
+int csv_put_safe_row(FILE *f, const char *const *cells, int n);
 
 #endif

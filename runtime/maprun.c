@@ -5,11 +5,15 @@
 **   maprun status --state DIR
 **   maprun export --state DIR --csv OUTDIR [--max-bytes N]
 **   maprun load --state DIR [--job-rows N] [--job-bytes N]
+**   maprun verify --state DIR [--sample N | --all]
+**   maprun rollback --state DIR [--plan]
+**   maprun report --state DIR [--format md|html|json] [-o FILE] [--csv-dir DIR]
 */
 #include "export_csv.h"
 #include "load.h"
 #include "readback.h"
 #include "rollback.h"
+#include "report.h"
 #include "plan.h"
 #include "stage.h"
 #include "stage_run.h"
@@ -31,6 +35,7 @@ static int usage(FILE *to, int rc)
           "       maprun load --state DIR [--job-rows N] [--job-bytes BYTES]\n"
           "       maprun verify --state DIR [--sample N | --all]\n"
           "       maprun rollback --state DIR [--plan] [--job-rows N]\n"
+          "       maprun report --state DIR [--format md|html|json] [-o FILE] [--csv-dir DIR]\n"
           "\n"
           "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
           "activity.ndjson.gz); KIND=- reads standard input.\n"
@@ -40,6 +45,7 @@ static int usage(FILE *to, int rc)
 
 typedef struct Args {
     const char *state, *csv, *plan;
+    const char *format, *out, *csv_dir;     /* report */
     size_t max_line, max_bytes, job_bytes;
     unsigned long job_rows, sample;
     bool plan_only;
@@ -69,6 +75,12 @@ static int parse_args(int argc, char **argv, Args *a)
             a->plan_only = true;
         else if (strcmp(s, "--all") == 0)
             a->sample = 0;
+        else if (strcmp(s, "--format") == 0 && more)
+            a->format = argv[++i];
+        else if (strcmp(s, "-o") == 0 && more)
+            a->out = argv[++i];
+        else if (strcmp(s, "--csv-dir") == 0 && more)
+            a->csv_dir = argv[++i];
         else if (strcmp(s, "--job-bytes") == 0 && more)
             a->job_bytes = strtoull(argv[++i], NULL, 10);
         else if (s[0] == '-' && s[1] == '-') {
@@ -193,6 +205,20 @@ static int load(const Args *a)
     return load_run(&o);
 }
 
+static int report(const Args *a)
+{
+    ReportOptions o = {a->state, REPORT_MD, a->out, a->csv_dir};
+    if (a->format && report_format_parse(a->format, &o.format) < 0) {
+        fprintf(stderr, "maprun: --format is md, html or json, not '%s'\n", a->format);
+        return usage(stderr, 2);
+    }
+    if (a->ninputs > 0) {
+        fprintf(stderr, "maprun: report takes no argument '%s'\n", a->inputs[0]);
+        return usage(stderr, 2);
+    }
+    return report_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -203,7 +229,7 @@ int main(int argc, char **argv)
     Args a = {0};
     if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
         && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0
-        && strcmp(cmd, "rollback") != 0) {
+        && strcmp(cmd, "rollback") != 0 && strcmp(cmd, "report") != 0) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
@@ -231,6 +257,8 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "rollback") == 0) {
         RollbackOptions ro = {a.state, a.plan_only, a.job_rows, a.job_bytes, env_ms("MAPRUN_POLL_MS", 1000)};
         rc = rollback_run(&ro);
+    } else if (strcmp(cmd, "report") == 0) {
+        rc = report(&a);
     } else if (!a.csv) {
         fputs("maprun: export needs --csv OUTDIR\n", stderr);
         rc = usage(stderr, 2);

@@ -238,7 +238,47 @@ PY
 "$MAPC" schema "$tmp/badname.mapb" --sfdx "$tmp/sfdx3" >"$tmp/out" 2>&1
 if [ $? = 1 ] && grep -q "'Thing__c._mail__c' is not a valid custom field name: it must start with a letter" "$tmp/out" && [ ! -e "$tmp/sfdx3" ]
 then ok; else bad "schema should refuse a plan with an invalid field name"; cat "$tmp/out"; fi
-# 11. Suites that print their own "N passed, N failed", counted here: the Salesforce
+# 11. maprun report (docs/report.md) on the fixtures of 9f, staged the same way: nothing is
+#     loaded yet, so everything staged is pending and every identity still holds.
+cd "$ROOT/tests/stage"
+"$MAPRUN" stage "$tmp/ref.mapb" --state "$tmp/rs" data/person.ndjson data/activity.ndjson data/delivery.ndjson \
+    data/object.ndjson data/workspace.ndjson >/dev/null 2>&1
+"$MAPRUN" report --state "$tmp/rs" >"$tmp/report.md" 2>"$tmp/err"
+[ $? = 0 ] && ok || { bad "maprun report should exit 0 when every identity holds"; cat "$tmp/err"; }
+golden "$tmp/report.md" "$ROOT/tests/report/expected.md" "report --format md"
+"$MAPRUN" report --state "$tmp/rs" --format json -o "$tmp/report.json" --csv-dir "$tmp/rcsv" >"$tmp/out" 2>&1
+if [ $? = 0 ] && [ ! -s "$tmp/out" ]; then ok; else bad "report -o FILE should write only the file"; cat "$tmp/out"; fi
+golden "$tmp/report.json" "$ROOT/tests/report/expected.json" "report --format json"
+if python3 - "$tmp/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["accounted"] is True and r["complete"] is False and r["identities_broken"] == 0
+assert all(i["holds"] and i["left"] == i["right"] for i in r["identities"])
+src = r["sources"]["totals"]
+assert src["read"] == 18 and src["loaded"] == 0 and src["pending"] == 7 and src["reported"] == 1
+assert r["load"]["ran"] is False and r["load"]["totals"]["loaded"] == 0
+assert r["load"]["totals"]["pending"] == r["load"]["totals"]["staged"] == 10
+assert list(r["load"]["objects"]) == ["Lead", "Account", "Contact", "AccountContactRelation", "Task"]
+PY
+then ok; else bad "report --format json: the numbers"; fi
+golden "$tmp/rcsv/quarantined.csv" "$ROOT/tests/report/quarantined.csv" "report quarantined.csv"
+if printf 'object,key,code,message,source,rule\r\n' | cmp -s - "$tmp/rcsv/failed.csv"; then ok; else bad "failed.csv should be a header only"; fi
+if [ -f "$tmp/rs/report/quarantined.csv" ]; then ok; else bad "report should write its CSVs to STATE/report by default"; fi
+"$MAPRUN" report --state "$tmp/rs" --format html -o "$tmp/report.html" >/dev/null 2>&1
+if python3 "$ROOT/tests/report/check_html.py" "$tmp/report.html"; then ok; else bad "report --format html is not well formed"; fi
+#     formula injection: quarantined lines starting with = - @ + and a tab become cells with a leading '
+cd "$ROOT/tests/report"
+"$MAPRUN" stage "$tmp/ref.mapb" --state "$tmp/rq" data/person.ndjson >/dev/null 2>&1
+"$MAPRUN" report --state "$tmp/rq" --csv-dir "$tmp/rqcsv" >/dev/null 2>&1
+golden "$tmp/rqcsv/quarantined.csv" "$ROOT/tests/report/injection.csv" "report CSV against formula injection"
+if python3 "$ROOT/tests/report/check_csv.py" "$tmp"/rqcsv/*.csv "$tmp"/rcsv/*.csv; then ok; else bad "report CSVs hold unsafe cells"; fi
+if grep -q "^person,data/person.ndjson,2,,bad-json,[^,]*,\"'=HYPERLINK(" "$tmp/rqcsv/quarantined.csv"; then ok
+else bad "a raw line starting with = should get a leading quote"; fi
+#     a state that cannot be read exits 1; a bad --format exits 2
+"$MAPRUN" report --state "$tmp/no-such-state" >/dev/null 2>&1; [ $? = 1 ] && ok || bad "report on a missing state should exit 1"
+"$MAPRUN" report --state "$tmp/rs" --format pdf >/dev/null 2>&1; [ $? = 2 ] && ok || bad "report --format pdf should exit 2"
+cd "$ROOT"
+# 12. Suites that print their own "N passed, N failed", counted here: the Salesforce
 #     emulator's own tests, and maprun load/verify/report/rollback against it.
 suite() {   # $1 name, then the command
     name=$1
