@@ -19,6 +19,7 @@
 #include "csv.h"
 #include "plan.h"
 #include "stage.h"
+#include "state.h"
 #include "value.h"
 
 #include <cJSON.h>
@@ -61,25 +62,6 @@ static const PlanField *object_field(const Export *x, const char *name)
     return NULL;
 }
 
-/* Which of a polymorphic ref's objects holds the key (NULL: none staged). */
-static const char *resolve(Export *x, const cJSON *objs, const char *key)
-{
-    const cJSON *o;
-    cJSON_ArrayForEach(o, objs) {
-        size_t lo = strlen(o->valuestring), lk = strlen(key);
-        char *k = malloc(lo + lk + 1);
-        memcpy(k, o->valuestring, lo + 1);
-        memcpy(k + lo + 1, key, lk);
-        const void *v;
-        size_t vl;
-        int found = stage_get(x->st, DB_RECORDS, k, lo + 1 + lk, &v, &vl);
-        free(k);
-        if (found == 1)
-            return o->valuestring;
-    }
-    return NULL;
-}
-
 /* The header of a field's column for value v (a reference gets a relationship column). */
 static char *column_name(Export *x, const char *field, const cJSON *v, bool *unresolved)
 {
@@ -90,10 +72,9 @@ static char *column_name(Export *x, const char *field, const cJSON *v, bool *unr
     const PlanField *f = object_field(x, field);
     const char *rel = f && f->relname != PLAN_NONE ? plan_s(x->plan, f->relname) : field;
     const char *keyf = cJSON_GetObjectItemCaseSensitive(v, "field")->valuestring;
-    const char *key = cJSON_GetObjectItemCaseSensitive(v, "key")->valuestring;
     bool poly = f && (f->flags & PF_POLYMORPHIC);
     bool existing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "existing"));
-    const char *target = existing ? objs->child->valuestring : resolve(x, objs, key);
+    const char *target = existing ? objs->child->valuestring : state_ref_target(x->st, v);
     if (!target) {
         *unresolved = true;
         target = objs->child->valuestring;

@@ -19,6 +19,7 @@
 #include "load.h"
 #include "bulkjob.h"
 #include "csv.h"
+#include "jsonbuf.h"
 #include "export_csv.h"
 #include "sftype.h"
 #include "state.h"
@@ -46,6 +47,7 @@ typedef struct Loader {
     Counts c;
     cJSON *summary;
     cJSON *describes;           /* object name -> describe, from the preflight */
+    unsigned long long prior_found;
     Jobs J;
 } Loader;
 
@@ -392,8 +394,9 @@ static cJSON *snapshot_fields(Loader *L)
     return names;
 }
 
-static int keep_prior(Loader *L, const cJSON *rec)
+static int keep_prior(void *ctx, const cJSON *rec)
 {
+    Loader *L = ctx;
     const cJSON *kv = cJSON_GetObjectItemCaseSensitive(rec, L->extf);
     char num[64];
     const char *key = cJSON_IsString(kv) ? kv->valuestring : NULL;
@@ -407,6 +410,7 @@ static int keep_prior(Loader *L, const cJSON *rec)
     int rc = 0;
     if (stage_has(L->st, DB_RECORDS, k.s, k.len) == 1 && stage_has(L->st, DB_PRIOR, k.s, k.len) == 0
         && stage_has(L->st, DB_LOADED, k.s, k.len) == 0) {
+        L->prior_found++;
         cJSON *v = cJSON_CreateObject(), *fields = cJSON_AddObjectToObject(v, "fields");
         const cJSON *f;
         cJSON_ArrayForEach(f, rec) {
@@ -421,68 +425,31 @@ static int keep_prior(Loader *L, const cJSON *rec)
         cJSON_Delete(v);
     }
     free(k.s);
+    if (rc < 0) {
+        fprintf(stderr, "maprun: cannot keep the existing %s %s: %s\n", L->obj, key, stage_error(L->st));
+        L->J.fatal = true;
+    }
     return rc;
 }
 
 static int snapshot(Loader *L)
 {
     cJSON *names = snapshot_fields(L);
-    size_t cap = 256;
-    const cJSON *n;
-    cJSON_ArrayForEach(n, names)
-        cap += strlen(n->valuestring) + 2;
-    char *soql = malloc(cap + strlen(L->obj) + 2 * strlen(L->extf));
-    strcpy(soql, "SELECT ");
-    cJSON_ArrayForEach(n, names) {
-        strcat(soql, n->valuestring);
-        strcat(soql, n->next ? ", " : " ");
-    }
-    sprintf(soql + strlen(soql), "FROM %s WHERE %s != null", L->obj, L->extf);
+    JBuf q = {0};
+    state_soql_select(&q, names, L->obj, L->extf);
+    jb_cstr(&q, " != null");
     cJSON_Delete(names);
     SfError e;
-    char *path = NULL;
-    {
-        Http *h = http_new(1000);
-        char *q = http_escape(h, soql);
-        http_free(h);
-        path = malloc(strlen(q) + 16);
-        sprintf(path, "/query?q=%s", q);
-        free(q);
-    }
-    free(soql);
-    unsigned long long found = 0;
-    int flags = 0, rc = 0;
-    while (path) {
-        SfCall call = {"GET", path, NULL, NULL, 0, NULL, NULL, flags};
-        HttpResponse rs;
-        int sent = sf_call(L->sf, &call, &rs, &e);
-        free(path);
-        path = NULL;
-        if (sent < 0) {
-            jobs_error(&L->J, "read the org's existing records", &e);
-            rc = -1;
-            break;
-        }
-        cJSON *page = cJSON_ParseWithLength(rs.body, rs.len);
-        http_response_free(&rs);
-        const cJSON *rec;
-        cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(page, "records")) {
-            found++;
-            if (keep_prior(L, rec) < 0)
-                rc = -1;
-        }
-        const char *next = jstr(page, "nextRecordsUrl");
-        if (next && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "done"))) {
-            path = strdup(next);
-            flags = SF_ABSOLUTE;
-        }
-        cJSON_Delete(page);
-    }
-    if (rc == 0 && stage_commit(L->st) < 0)
+    L->prior_found = 0;
+    int rc = sf_query(L->sf, q.s, keep_prior, L, &e);
+    jb_free(&q);
+    if (rc < 0)
+        jobs_error(&L->J, "read the org's existing records", &e);
+    if (rc == 0 && (L->J.fatal || stage_commit(L->st) < 0))
         rc = -1;
-    if (rc == 0 && found)
+    if (rc == 0 && L->prior_found)
         printf("  %s: %llu record%s already in the org carry %s; their values are kept for rollback\n",
-               L->obj, found, found == 1 ? "" : "s", L->extf);
+               L->obj, L->prior_found, L->prior_found == 1 ? "" : "s", L->extf);
     return rc;
 }
 

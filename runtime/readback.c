@@ -220,16 +220,6 @@ static cJSON *fields_to_read(Reader *R)
     return names;
 }
 
-static void select_list(JBuf *b, const cJSON *names)
-{
-    const cJSON *n;
-    cJSON_ArrayForEach(n, names) {
-        jb_cstr(b, n->valuestring);
-        if (n->next)
-            jb_cstr(b, ", ");
-    }
-}
-
 /* A REST record as field -> text, the way a Bulk query would give it. */
 static cJSON *as_text(const cJSON *rec)
 {
@@ -265,47 +255,20 @@ static void soql_quote(JBuf *b, const char *v)
     jb_raw(b, "'", 1);
 }
 
-/* Runs a REST query (all pages) and adds each record, keyed by external id, to into. */
-static int rest_query(Reader *R, const char *soql, cJSON *into)
+typedef struct Rows {
+    Reader *R;
+    cJSON *by_key;            /* external id -> the record as text */
+} Rows;
+
+static int add_row(void *ctx, const cJSON *rec)
 {
-    Http *h = http_new(1000);
-    char *q = http_escape(h, soql);
-    http_free(h);
-    char *path = malloc(strlen(q) + 16);
-    sprintf(path, "/query?q=%s", q);
-    free(q);
-    int flags = 0;
-    while (path) {
-        SfCall call = {"GET", path, NULL, NULL, 0, NULL, NULL, flags};
-        HttpResponse rs;
-        SfError e;
-        int rc = sf_call(R->sf, &call, &rs, &e);
-        free(path);
-        path = NULL;
-        if (rc < 0) {
-            char text[1024];
-            sf_error_text(&e, text, sizeof text);
-            fprintf(stderr, "maprun: query %s: %s\n", R->obj, text);
-            return -1;
-        }
-        cJSON *page = cJSON_ParseWithLength(rs.body, rs.len);
-        http_response_free(&rs);
-        const cJSON *rec;
-        cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(page, "records")) {
-            cJSON *row = as_text(rec);
-            const char *key = jstr(row, R->extf);
-            if (key && !cJSON_GetObjectItemCaseSensitive(into, key))
-                cJSON_AddItemToObject(into, key, row);
-            else
-                cJSON_Delete(row);
-        }
-        const char *next = jstr(page, "nextRecordsUrl");
-        if (next && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "done"))) {
-            path = strdup(next);
-            flags = SF_ABSOLUTE;
-        }
-        cJSON_Delete(page);
-    }
+    Rows *rows = ctx;
+    cJSON *row = as_text(rec);
+    const char *key = jstr(row, rows->R->extf);
+    if (key && !cJSON_GetObjectItemCaseSensitive(rows->by_key, key))
+        cJSON_AddItemToObject(rows->by_key, key, row);
+    else
+        cJSON_Delete(row);
     return 0;
 }
 
@@ -315,12 +278,7 @@ static int verify_keys(Reader *R, char **keys, size_t n, const cJSON *names)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i += KEYS_PER_QUERY) {
         jb_reset(&q);
-        jb_cstr(&q, "SELECT ");
-        select_list(&q, names);
-        jb_cstr(&q, " FROM ");
-        jb_cstr(&q, R->obj);
-        jb_cstr(&q, " WHERE ");
-        jb_cstr(&q, R->extf);
+        state_soql_select(&q, names, R->obj, R->extf);
         jb_cstr(&q, " IN (");
         for (size_t j = i; j < n && j < i + KEYS_PER_QUERY; j++) {
             if (j > i)
@@ -328,11 +286,17 @@ static int verify_keys(Reader *R, char **keys, size_t n, const cJSON *names)
             soql_quote(&q, keys[j]);
         }
         jb_cstr(&q, ")");
-        cJSON *rows = cJSON_CreateObject();
-        rc = rest_query(R, q.s, rows);
+        Rows rows = {R, cJSON_CreateObject()};
+        SfError e;
+        rc = sf_query(R->sf, q.s, add_row, &rows, &e);
+        if (rc < 0) {
+            char text[1024];
+            sf_error_text(&e, text, sizeof text);
+            fprintf(stderr, "maprun: query %s: %s\n", R->obj, text);
+        }
         for (size_t j = i; rc == 0 && j < n && j < i + KEYS_PER_QUERY; j++)
-            compare(R, keys[j], cJSON_GetObjectItemCaseSensitive(rows, keys[j]));
-        cJSON_Delete(rows);
+            compare(R, keys[j], cJSON_GetObjectItemCaseSensitive(rows.by_key, keys[j]));
+        cJSON_Delete(rows.by_key);
     }
     jb_free(&q);
     return rc;
@@ -409,12 +373,7 @@ static int bulk_page(Reader *R, FILE *f)
 static int bulk_read(Reader *R, const cJSON *names)
 {
     JBuf q = {0};
-    jb_cstr(&q, "SELECT ");
-    select_list(&q, names);
-    jb_cstr(&q, " FROM ");
-    jb_cstr(&q, R->obj);
-    jb_cstr(&q, " WHERE ");
-    jb_cstr(&q, R->extf);
+    state_soql_select(&q, names, R->obj, R->extf);
     jb_cstr(&q, " != null");
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "operation", "query");

@@ -305,3 +305,35 @@ cJSON *sf_send_json(SfClient *c, const char *method, const char *path, const cJS
     http_response_free(&rs);
     return j;
 }
+
+int sf_query(SfClient *c, const char *soql, SfRecordFn fn, void *ctx, SfError *e)
+{
+    char *q = http_escape(c->http, soql);
+    char *path = malloc(strlen(q) + 16);
+    sprintf(path, "/query?q=%s", q);
+    free(q);
+    int flags = 0, rc = 0;
+    while (path && rc == 0) {
+        SfCall call = {"GET", path, NULL, NULL, 0, NULL, NULL, flags};
+        HttpResponse rs;
+        rc = sf_call(c, &call, &rs, e);
+        free(path);
+        path = NULL;
+        if (rc < 0)
+            break;
+        cJSON *page = cJSON_ParseWithLength(rs.body, rs.len);
+        http_response_free(&rs);
+        const cJSON *rec;
+        cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(page, "records"))
+            if (rc == 0 && fn(ctx, rec))
+                rc = 1;
+        const char *next = jstr(page, "nextRecordsUrl");
+        if (rc == 0 && next && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "done"))) {
+            path = strdup(next);
+            flags = SF_ABSOLUTE;            /* the next page's URL is a full path */
+        }
+        cJSON_Delete(page);
+    }
+    free(path);
+    return rc < 0 ? -1 : 0;
+}

@@ -66,6 +66,10 @@ int sf_call(SfClient *c, const SfCall *call, HttpResponse *rs, SfError *e);
 cJSON *sf_get_json(SfClient *c, const char *path, SfError *e);
 /* method path with a JSON body; the parsed answer (NULL body -> empty object). */
 cJSON *sf_send_json(SfClient *c, const char *method, const char *path, const cJSON *body, SfError *e);
+/* Runs a SOQL query through REST, following nextRecordsUrl to the last
+** page, and hands each record to fn (nonzero from fn stops).  0 or -1 with e. */
+typedef int (*SfRecordFn)(void *ctx, const cJSON *record);
+int sf_query(SfClient *c, const char *soql, SfRecordFn fn, void *ctx, SfError *e);
 /* The last Sforce-Limit-Info header seen ("api-usage=n/max"). */
 const char *sf_limit_info(const SfClient *c);
 /* Milliseconds to sleep, for polls and backoff (tests shorten them). */

@@ -2,6 +2,7 @@
 ** state: helpers shared by the commands that work on a staged state.
 */
 #include "state.h"
+#include "jsonbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +65,6 @@ const char *state_ref_target(Stage *st, const cJSON *ref)
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(ref, "key");
     if (!cJSON_IsArray(objs) || !cJSON_IsString(key))
         return NULL;
-    if (cJSON_GetArraySize(objs) == 1)
-        return objs->child->valuestring;
     cJSON_ArrayForEach(o, objs) {
         StateKey k = state_key(o->valuestring, key->valuestring);
         int found = stage_has(st, DB_RECORDS, k.s, k.len);
@@ -96,4 +95,19 @@ int state_connect(SfClient **out, FILE *log)
     }
     *out = c;
     return 0;
+}
+
+void state_soql_select(JBuf *q, const cJSON *names, const char *obj, const char *where_field)
+{
+    const cJSON *n;
+    jb_cstr(q, "SELECT ");
+    cJSON_ArrayForEach(n, names) {
+        jb_cstr(q, n->valuestring);
+        if (n->next)
+            jb_cstr(q, ", ");
+    }
+    jb_cstr(q, " FROM ");
+    jb_cstr(q, obj);
+    jb_cstr(q, " WHERE ");
+    jb_cstr(q, where_field);
 }

@@ -29,9 +29,13 @@ int state_put_json(Stage *st, StageDb db, const void *key, size_t klen, const cJ
 /* The field an object is keyed on: the key slot of the rules that make it. */
 const char *state_key_field(const Plan *p, uint32_t oi);
 const PlanField *state_field(const Plan *p, uint32_t oi, const char *name);
-/* The staged record's parent reference fields: which object holds the key
-** (for a polymorphic reference the one whose staged records hold it). */
+/* A reference's target: the object (of the one, or for a polymorphic
+** reference the several, it may name) whose staged records hold its key;
+** NULL when none does. */
 const char *state_ref_target(Stage *st, const cJSON *ref);
+/* "SELECT a, b FROM obj WHERE field" — the caller adds the condition. */
+struct JBuf;
+void state_soql_select(struct JBuf *q, const cJSON *names, const char *obj, const char *where_field);
 /* Connects to Salesforce from SF_* variables: 0, or -1 after printing why. */
 int state_connect(SfClient **out, FILE *log);
 
