@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 const char *jobs_str(const cJSON *o, const char *k)
 {
@@ -27,17 +28,28 @@ double jobs_num(const cJSON *o, const char *k)
 #define jstr jobs_str
 #define jnum jobs_num
 
+/* An hour from now, UTC: when enough of a rolling day's calls have aged out to go on. */
+static const char *resume_at(char *out, size_t n)
+{
+    time_t t = time(NULL) + 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
+    return out;
+}
+
 void jobs_error(Jobs *J, const char *what, const SfError *e)
 {
-    char text[1024];
+    char text[1024], when[64];
     sf_error_text(e, text, sizeof text);
     if (e->limit) {
         J->limit = true;
         fprintf(stderr, "maprun: %s: %s\n"
-                "maprun: the org's daily API allocation is used up (%s). Nothing is lost: the allocation is a\n"
-                "        rolling 24 hours, so run the same command again later (GET /limits shows\n"
-                "        DailyApiRequests.Remaining) and it resumes where it stopped.\n",
-                what, text, sf_limit_info(J->sf)[0] ? sf_limit_info(J->sf) : "no usage header");
+                "maprun: the org's API allocation is used up (%s). Nothing is lost, and nothing was sent twice.\n"
+                "        The daily allocation is a rolling 24 hours: calls free up as the oldest of them age out,\n"
+                "        so run the same command again after %s (GET /limits shows DailyApiRequests.Remaining;\n"
+                "        a concurrency limit clears sooner) and it resumes where it stopped.\n",
+                what, text, sf_limit_info(J->sf)[0] ? sf_limit_info(J->sf) : "no usage header", resume_at(when, sizeof when));
     } else {
         J->fatal = true;
         fprintf(stderr, "maprun: %s: %s\n", what, text);

@@ -553,10 +553,16 @@ static int load_object(Loader *L, uint32_t oi)
             L->c.unchanged = pk.unchanged;
         unsigned long long retried = L->c.retried, before = L->c.created + L->c.updated + L->c.failed;
         unsigned long long sent = L->c.sent;
-        const cJSON *f;
-        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m, "files"))
+        const cJSON *f, *files = cJSON_GetObjectItemCaseSensitive(m, "files");
+        int job = 0, njobs = cJSON_GetArraySize(files);
+        cJSON_ArrayForEach(f, files) {
+            if (L->o->progress)             /* a terminal: say where a long load is */
+                fprintf(stderr, "\r  %s: job %d of %d (%.0f rows) ...", L->obj, ++job, njobs, jnum(f, "rows"));
             if (rc == 0)
                 rc = send_file(L, jstr(f, "path"), jnum(f, "rows"));
+        }
+        if (L->o->progress && njobs)
+            fprintf(stderr, "\r%*s\r", 60, "");
         cJSON_Delete(m);
         if (rc < 0 || L->c.sent == sent)
             break;                                  /* nothing was left to send */

@@ -471,7 +471,7 @@ def test_fault_request_limit_stops_then_resumes():
         emu = c.start()
         emu.faults({"limit_exceeded": {"count": 1, "match": "^POST .*/jobs/ingest$"}})
         p = c.maprun("load")
-        expect(p.returncode == 75 and "run the same command again later" in p.stderr, "stop on the limit", p)
+        expect(p.returncode == 75 and "run the same command again after" in p.stderr, "stop on the limit", p)
         p = c.maprun("load")
         expect(p.returncode == 0, "the next run resumes", p)
         assert_all_loaded_once(emu)
