@@ -6,9 +6,11 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct Http {
     CURL *curl;
@@ -203,4 +205,24 @@ int http_send(Http *h, const HttpRequest *rq, HttpResponse *rs, char *err, size_
     if (!rs->body && !rq->to)
         rs->body = calloc(1, 1);
     return 0;
+}
+
+long http_backoff_ms(long base_ms, int attempt, long retry_after, unsigned *seed)
+{
+    long ms = base_ms << (attempt < 6 ? attempt : 6);
+    if (ms > 60000)
+        ms = 60000;
+    ms += (long)(rand_r(seed) % (unsigned)(ms / 4 + 1));
+    if (retry_after >= 0 && retry_after * 1000 > ms)
+        ms = retry_after * 1000;
+    return ms;
+}
+
+void http_sleep_ms(long ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }

@@ -45,6 +45,12 @@ void http_free(Http *h);
 ** transport failure (refused, reset, timeout) with a reason in err. */
 int http_send(Http *h, const HttpRequest *rq, HttpResponse *rs, char *err, size_t errlen);
 void http_response_free(HttpResponse *rs);
+/* How long to wait before retry number attempt (0-based): base doubling up
+** to 60 s, plus up to a quarter of jitter so clients do not retry in step,
+** and never less than a server's Retry-After (seconds, -1 when absent). */
+long http_backoff_ms(long base_ms, int attempt, long retry_after, unsigned *seed);
+/* Sleeps, going on after signals. */
+void http_sleep_ms(long ms);
 /* application/x-www-form-urlencoded / URL encoding of s (malloc'd). */
 char *http_escape(Http *h, const char *s);
 

@@ -6,11 +6,13 @@
 **   maprun export --state DIR --csv OUTDIR [--max-bytes N]
 **   maprun load --state DIR [--job-rows N] [--job-bytes N]
 **   maprun verify --state DIR [--sample N | --all]
+**   maprun pull --from customerio --out DIR [--since TIME] [--kinds LIST] [--people-via export|search]
 **   maprun rollback --state DIR [--plan]
 **   maprun report --state DIR [--format md|html|json] [-o FILE] [--csv-dir DIR]
 */
 #include "export_csv.h"
 #include "load.h"
+#include "pull.h"
 #include "readback.h"
 #include "rollback.h"
 #include "report.h"
@@ -27,7 +29,9 @@
 
 static int usage(FILE *to, int rc)
 {
-    fputs("usage: maprun stage PLAN.mapb --state DIR [--max-line BYTES] INPUT...\n"
+    fputs("usage: maprun pull --from customerio --out DIR [--since TIME] [--kinds LIST]\n"
+          "                   [--people-via export|search]\n"
+          "       maprun stage PLAN.mapb --state DIR [--max-line BYTES] INPUT...\n"
           "       maprun status --state DIR\n"
           "       maprun export --state DIR --csv OUTDIR [--max-bytes BYTES]\n"
           "       maprun dump --state DIR [DB]      (meta records entries quarantine refs loaded failed\n"
@@ -39,6 +43,7 @@ static int usage(FILE *to, int rc)
           "\n"
           "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
           "activity.ndjson.gz); KIND=- reads standard input.\n"
+          "pull reads CIO_APP_API_KEY and CIO_REGION (us|eu) or CIO_API_URL (docs/guide.md).\n"
           "load reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET and SF_API_VERSION (docs/loading.md).\n", to);
     return rc;
 }
@@ -46,6 +51,7 @@ static int usage(FILE *to, int rc)
 typedef struct Args {
     const char *state, *csv, *plan;
     const char *format, *out, *csv_dir;     /* report */
+    const char *from, *since, *kinds, *people_via;   /* pull */
     size_t max_line, max_bytes, job_bytes;
     unsigned long job_rows, sample;
     bool plan_only;
@@ -79,6 +85,16 @@ static int parse_args(int argc, char **argv, Args *a)
             a->format = argv[++i];
         else if (strcmp(s, "-o") == 0 && more)
             a->out = argv[++i];
+        else if (strcmp(s, "--from") == 0 && more)
+            a->from = argv[++i];
+        else if (strcmp(s, "--out") == 0 && more)
+            a->out = argv[++i];
+        else if (strcmp(s, "--since") == 0 && more)
+            a->since = argv[++i];
+        else if (strcmp(s, "--kinds") == 0 && more)
+            a->kinds = argv[++i];
+        else if (strcmp(s, "--people-via") == 0 && more)
+            a->people_via = argv[++i];
         else if (strcmp(s, "--csv-dir") == 0 && more)
             a->csv_dir = argv[++i];
         else if (strcmp(s, "--job-bytes") == 0 && more)
@@ -91,7 +107,7 @@ static int parse_args(int argc, char **argv, Args *a)
         else
             a->inputs[a->ninputs++] = argv[i];
     }
-    if (!a->state) {
+    if (!a->state && strcmp(argv[1], "pull") != 0) {
         fputs("maprun: --state DIR is required\n", stderr);
         return -1;
     }
@@ -219,6 +235,22 @@ static int report(const Args *a)
     return report_run(&o);
 }
 
+static int pull(const Args *a)
+{
+    if (!a->from || strcmp(a->from, "customerio") != 0 || !a->out) {
+        fputs(!a->from || strcmp(a->from, "customerio") == 0 ? "maprun: pull needs --from customerio --out DIR\n"
+                                                             : "maprun: pull knows one source: --from customerio\n",
+              stderr);
+        return usage(stderr, 2);
+    }
+    if (a->people_via && strcmp(a->people_via, "export") != 0 && strcmp(a->people_via, "search") != 0) {
+        fputs("maprun: --people-via is export or search\n", stderr);
+        return 2;
+    }
+    PullOptions o = {a->out, a->since, a->kinds, a->people_via, isatty(2) != 0};
+    return pull_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -229,7 +261,7 @@ int main(int argc, char **argv)
     Args a = {0};
     if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
         && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0
-        && strcmp(cmd, "rollback") != 0 && strcmp(cmd, "report") != 0) {
+        && strcmp(cmd, "rollback") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "pull") != 0) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
@@ -259,6 +291,8 @@ int main(int argc, char **argv)
         rc = rollback_run(&ro);
     } else if (strcmp(cmd, "report") == 0) {
         rc = report(&a);
+    } else if (strcmp(cmd, "pull") == 0) {
+        rc = pull(&a);
     } else if (!a.csv) {
         fputs("maprun: export needs --csv OUTDIR\n", stderr);
         rc = usage(stderr, 2);

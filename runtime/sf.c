@@ -23,11 +23,7 @@ struct SfClient {
 
 void sf_sleep_ms(long ms)
 {
-    if (ms <= 0)
-        return;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    http_sleep_ms(ms);
 }
 
 int sf_config_from_env(SfConfig *cfg, char *err, size_t errlen)
@@ -134,13 +130,7 @@ static void parse_error(SfError *e, long status, const char *body, size_t len)
 
 static long backoff(SfClient *c, int attempt, long retry_after)
 {
-    long ms = c->cfg.backoff_ms << (attempt < 6 ? attempt : 6);
-    if (ms > 60000)
-        ms = 60000;
-    ms += (long)(rand_r(&c->seed) % (unsigned)(ms / 4 + 1));    /* jitter: retries do not march in step */
-    if (retry_after >= 0 && retry_after * 1000 > ms)
-        ms = retry_after * 1000;
-    return ms;
+    return http_backoff_ms(c->cfg.backoff_ms, attempt, retry_after, &c->seed);
 }
 
 int sf_auth(SfClient *c, SfError *e)
