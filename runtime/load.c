@@ -34,7 +34,9 @@
 #define MAX_FAILED_JOBS 5       /* jobs of one object that fail outright before the load stops */
 
 typedef struct Counts {
-    unsigned long long sent, created, updated, unchanged, failed, blocked, retried, jobs;
+    unsigned long long sent, created, updated, unchanged, failed, retried, jobs;
+    unsigned long long blocked;     /* not sent: a parent failed */
+    unsigned long long orphans;     /* not sent: a parent is not staged at all (by design) */
 } Counts;
 
 typedef struct Loader {
@@ -250,24 +252,34 @@ typedef struct Pick {
     bool counting;
 } Pick;
 
-static bool parents_loaded(Loader *L, const cJSON *rec)
+typedef enum { PARENTS_LOADED, PARENT_FAILED, NO_PARENT } Parents;
+
+/* Are the records a record refers to in Salesforce?  NO_PARENT: one is not
+** even staged (the person was deleted, excluded or quarantined at the
+** source), which is by design, not a failure; *which names it. */
+static Parents parents(Loader *L, const cJSON *rec, const cJSON **which)
 {
     const cJSON *f;
+    Parents worst = PARENTS_LOADED;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rec, "fields")) {
         if (!cJSON_IsObject(f) || !cJSON_GetObjectItemCaseSensitive(f, "$ref")
             || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "existing")))
             continue;
         const char *target = state_ref_target(L->st, f);
         const char *key = jstr(f, "key");
-        if (!target || !key)
-            return false;
+        if (!target || !key) {
+            *which = f;
+            return NO_PARENT;
+        }
         StateKey k = state_key(target, key);
         int loaded = stage_has(L->st, DB_LOADED, k.s, k.len);
         free(k.s);
-        if (loaded != 1)
-            return false;
+        if (loaded != 1) {
+            *which = f;
+            worst = PARENT_FAILED;
+        }
     }
-    return true;
+    return worst;
 }
 
 typedef enum { SEND, UNCHANGED, GIVEN_UP, BLOCKED } Verdict;
@@ -286,11 +298,12 @@ static Verdict verdict(Loader *L, const void *key, size_t klen, const cJSON *rec
         const char *code = jstr(fail, "code");
         bool retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fail, "retryable"))
                      && jnum(fail, "attempts") < L->o->max_attempts;
-        if (!retry && strcmp(code ? code : "", "PARENT_NOT_LOADED") != 0)
+        if (!retry && strncmp(code ? code : "", "PARENT_NOT_", 11) != 0)    /* parents: looked at again */
             v = GIVEN_UP;
     }
     cJSON_Delete(fail);
-    if (v == SEND && !parents_loaded(L, rec))
+    const cJSON *which;
+    if (v == SEND && parents(L, rec, &which) != PARENTS_LOADED)
         v = BLOCKED;
     return v;
 }
@@ -349,7 +362,9 @@ static void survey_free(Survey *sv)
     free(sv->blocked);
 }
 
-/* Kept as failures so the report lists them; looked at again next run. */
+/* Kept in `failed` so the report lists them, with a code that says why;
+** looked at again next run (the parent may load, or be staged, by then).
+** PARENT_NOT_LOADED counts as a failure; PARENT_NOT_STAGED is by design. */
 static void record_blocked(Loader *L, Survey *sv)
 {
     for (size_t i = 0; i < sv->nblocked; i++) {
@@ -359,10 +374,21 @@ static void record_blocked(Loader *L, Survey *sv)
         size_t vl;
         if (stage_get(L->st, DB_RECORDS, k.s, k.len, &v, &vl) == 1)
             rec = cJSON_ParseWithLength(v, vl);
+        const cJSON *which = NULL;
+        Parents why = rec ? parents(L, rec, &which) : PARENT_FAILED;
+        char msg[512], *objs = which ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(which, "$ref")) : NULL;
+        snprintf(msg, sizeof msg, why == NO_PARENT
+                 ? "not sent: %s refers to %s %s, which this migration does not stage (deleted, excluded or "
+                   "quarantined at the source)"
+                 : "not sent: %s refers to %s %s, which did not load (see its failure)",
+                 which ? which->string : "a field", objs ? objs : "a record", which ? jstr(which, "key") : "");
+        free(objs);
+        L->c.orphans += why == NO_PARENT;
+        L->c.blocked += why != NO_PARENT;
         cJSON *f = cJSON_CreateObject();
         cJSON_AddStringToObject(f, "hash", rec && jstr(rec, "hash") ? jstr(rec, "hash") : "");
-        cJSON_AddStringToObject(f, "code", "PARENT_NOT_LOADED");
-        cJSON_AddStringToObject(f, "message", "not sent: a record it refers to is not in Salesforce (see its failure)");
+        cJSON_AddStringToObject(f, "code", why == NO_PARENT ? "PARENT_NOT_STAGED" : "PARENT_NOT_LOADED");
+        cJSON_AddStringToObject(f, "message", msg);
         cJSON_AddStringToObject(f, "job", "");
         cJSON_AddBoolToObject(f, "retryable", false);
         cJSON_AddNumberToObject(f, "attempts", 0);
@@ -371,7 +397,6 @@ static void record_blocked(Loader *L, Survey *sv)
         cJSON_Delete(rec);
         free(k.s);
     }
-    L->c.blocked = sv->nblocked;
 }
 
 /* ---- the snapshot: records the org already has under the keys about to be written */
@@ -521,7 +546,8 @@ static cJSON *counts_json(const Counts *c)
     cJSON_AddNumberToObject(o, "updated", (double)c->updated);
     cJSON_AddNumberToObject(o, "unchanged", (double)c->unchanged);
     cJSON_AddNumberToObject(o, "failed", (double)c->failed);
-    cJSON_AddNumberToObject(o, "not_sent_parent_missing", (double)c->blocked);
+    cJSON_AddNumberToObject(o, "not_sent_parent_failed", (double)c->blocked);
+    cJSON_AddNumberToObject(o, "not_sent_no_parent_staged", (double)c->orphans);
     cJSON_AddNumberToObject(o, "transient_failures", (double)c->retried);
     cJSON_AddNumberToObject(o, "jobs", (double)c->jobs);
     return o;
@@ -582,8 +608,13 @@ static int load_object(Loader *L, uint32_t oi)
         rc = stage_commit(L->st);
     }
     cJSON_AddItemToObject(L->summary, L->obj, counts_json(&L->c));
-    printf("  %-24s sent %llu: created %llu, updated %llu, failed %llu; unchanged %llu; not sent (parent missing) %llu\n",
-           L->obj, L->c.sent, L->c.created, L->c.updated, L->c.failed, L->c.unchanged, L->c.blocked);
+    printf("  %-24s sent %llu: created %llu, updated %llu, failed %llu; unchanged %llu", L->obj, L->c.sent,
+           L->c.created, L->c.updated, L->c.failed, L->c.unchanged);
+    if (L->c.blocked)
+        printf("; not sent, parent failed %llu", L->c.blocked);
+    if (L->c.orphans)
+        printf("; not sent, refers to a record not staged %llu", L->c.orphans);
+    putchar('\n');
     return rc;
 }
 
@@ -643,16 +674,20 @@ int load_run(const LoadOptions *o)
         rc = preflight(&L);
     if (rc == 0)
         rc = jobs_resume(&L.J, "load");
-    unsigned long long failed = 0;
+    unsigned long long failed = 0, orphans = 0;
     for (uint32_t i = 0; rc == 0 && i < L.plan.nobjects; i++) {
         rc = load_object(&L, L.plan.load_order[i]);
-        failed += L.c.failed + L.c.blocked;
+        failed += L.c.failed + L.c.blocked;      /* records with no staged parent are not failures */
+        orphans += L.c.orphans;
     }
     if (L.sf)
         save_summary(&L);
     int code = L.J.limit ? LOAD_LATER : rc < 0 || L.J.fatal ? LOAD_ERROR : failed ? LOAD_FAILED_ROWS : LOAD_OK;
-    if (code == LOAD_OK)
+    if (code == LOAD_OK && !orphans)
         printf("load finished: every staged record is in Salesforce\n");
+    else if (code == LOAD_OK)
+        printf("load finished: every staged record is in Salesforce but %llu that refer to records this migration "
+               "does not stage (PARENT_NOT_STAGED: deleted, excluded or quarantined at the source)\n", orphans);
     else if (code == LOAD_FAILED_ROWS)
         printf("load finished: %llu record%s failed; maprun report --state %s lists them with Salesforce's reasons\n",
                failed, failed == 1 ? "" : "s", o->state);

@@ -16,6 +16,7 @@
 #include "readback.h"
 #include "csv.h"
 #include "jsonbuf.h"
+#include "sftype.h"
 #include "state.h"
 
 #include <ctype.h>
@@ -153,6 +154,13 @@ static char *parent_id(Reader *R, const cJSON *ref)
     return id;
 }
 
+/* A checkbox cannot be null in Salesforce: a null sent to one stores false. */
+static bool is_checkbox(const Reader *R, const char *field)
+{
+    const PlanField *f = state_field(&R->plan, R->oi, field);
+    return f && f->type == SF_BOOLEAN;
+}
+
 /* row: the record Salesforce returned, as field -> text (cJSON strings; null = JSON null). */
 static void compare(Reader *R, const char *key, const cJSON *row)
 {
@@ -182,7 +190,8 @@ static void compare(Reader *R, const char *key, const cJSON *row)
             if (!want || null || strncmp(want, text, 15) != 0)
                 mismatch(R, list, f->string, want ? want : "(parent not loaded)", null ? "(null)" : text);
             free(want);
-        } else if (!readback_same(f, text, null)) {
+        } else if (!readback_same(f, text, null)
+                   && !(cJSON_IsNull(f) && is_checkbox(R, f->string) && strcasecmp(text, "false") == 0)) {
             char *st = staged_text(f);
             mismatch(R, list, f->string, st, null ? "(null)" : text);
             free(st);

@@ -36,7 +36,10 @@ typedef unsigned long long Count;
 /* A source record's state, weakest first: it takes the strongest state of
 ** its outputs.  EXCLUDED (an exclusion entry names it) overrides the rest:
 ** the staging summary counted it as excluded, not as output. */
-typedef enum { SRC_REPORTED, SRC_LOADED, SRC_PENDING, SRC_FAILED, SRC_EXCLUDED } SrcState;
+/* Ordered: a source record takes the last state of all its outputs'.  Held:
+** not sent, because a record it refers to is not staged at all (an event
+** of a person deleted at the source) — by design, not a failure. */
+typedef enum { SRC_REPORTED, SRC_LOADED, SRC_HELD, SRC_PENDING, SRC_FAILED, SRC_EXCLUDED } SrcState;
 
 typedef struct SrcRef {
     char *src;              /* "file:line" (owned) */
@@ -46,13 +49,13 @@ typedef struct SrcRef {
 
 /* Source-level counts of one kind (phase 3). */
 typedef struct KindEnd {
-    Count loaded, reported, failed, pending;
+    Count loaded, reported, held, failed, pending;
 } KindEnd;
 
 /* One object's pass (phase 2). */
 typedef struct ObjCount {
     const char *name;
-    Count staged, created, updated, failed, pending, changed, gone;
+    Count staged, created, updated, held, failed, pending, changed, gone;
     cJSON *by_code;         /* code -> records */
 } ObjCount;
 
@@ -215,6 +218,11 @@ static SrcState record_state(Report *R, const void *k, size_t kl, const cJSON *r
     SrcState s = SRC_PENDING;
     if (fail && hash && jstr(fail, "hash") && strcmp(jstr(fail, "hash"), hash) == 0) {
         const char *code = jstr(fail, "code") ? jstr(fail, "code") : "";
+        if (strcmp(code, "PARENT_NOT_STAGED") == 0) {
+            c->held++;
+            cJSON_Delete(fail);
+            return SRC_HELD;
+        }
         c->failed++;
         bump(c->by_code, code);
         size_t n;
@@ -301,6 +309,7 @@ static void fold_srcs(Report *R)
             KindEnd *e = &R->ends[kind];
             e->loaded += s == SRC_LOADED;
             e->reported += s == SRC_REPORTED;
+            e->held += s == SRC_HELD;
             e->failed += s == SRC_FAILED;
             e->pending += s == SRC_PENDING;
         }
@@ -396,6 +405,7 @@ static void object_row(Report *R, cJSON *objects, const char *name)
     add_count(row, "created", c->created);
     add_count(row, "updated", c->updated);
     add_count(row, "unchanged_last_run", jcount(lo, "unchanged"));
+    add_count(row, "held_no_parent", c->held);
     add_count(row, "failed", c->failed);
     add_count(row, "pending", c->pending);
     add_count(row, "changed_since_loaded", c->changed);
@@ -408,9 +418,9 @@ static void object_row(Report *R, cJSON *objects, const char *name)
         add_count(ver, vnames[i], jcount(vo, vnames[i]));
     const cJSON *vf = cJSON_GetObjectItemCaseSensitive(vo, "fields");
     cJSON_AddItemToObject(ver, "fields", vf ? cJSON_Duplicate(vf, true) : cJSON_CreateObject());
-    static const char *const names[] = {"staged", "loaded", "failed", "pending"};
-    Count v[] = {c->staged, c->created + c->updated, c->failed, c->pending};
-    identity(R, "load", name, names, v, 4);
+    static const char *const names[] = {"staged", "loaded", "held", "failed", "pending"};
+    Count v[] = {c->staged, c->created + c->updated, c->held, c->failed, c->pending};
+    identity(R, "load", name, names, v, 5);
 }
 
 static void load_section(Report *R)
@@ -443,25 +453,26 @@ static void sources_section(Report *R)
     fold_srcs(R);
     cJSON *sec = cJSON_AddObjectToObject(R->doc, "sources"), *kinds = cJSON_AddObjectToObject(sec, "kinds");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(R->doc, "staging"), "kinds");
-    static const char *const names[] = {"read", "loaded", "reported", "excluded", "quarantined", "failed", "pending"};
-    Count all[7] = {0};
+    static const char *const names[] = {"read", "loaded", "reported", "excluded", "held", "quarantined", "failed",
+                                        "pending"};
+    Count all[8] = {0};
     for (int i = 0; i < R->nkinds; i++) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(st, R->kinds[i]);
         const KindEnd *e = &R->ends[i];
-        Count out = jcount(s, "output"), traced = e->loaded + e->reported + e->failed + e->pending;
+        Count out = jcount(s, "output"), traced = e->loaded + e->reported + e->held + e->failed + e->pending;
         Count merged = out > traced ? out - traced : 0;
         cJSON *row = cJSON_AddObjectToObject(kinds, R->kinds[i]);
-        Count v[] = {jcount(s, "read"), e->loaded + merged, e->reported, jcount(s, "excluded"),
+        Count v[] = {jcount(s, "read"), e->loaded + merged, e->reported, jcount(s, "excluded"), e->held,
                      jcount(s, "quarantined"), e->failed, e->pending};
-        for (int j = 0; j < 7; j++)
+        for (int j = 0; j < 8; j++)
             add_count(row, names[j], v[j]);
         add_count(row, "merged", merged);
-        identity(R, "source", R->kinds[i], names, v, 7);
-        for (int j = 0; j < 7; j++)
+        identity(R, "source", R->kinds[i], names, v, 8);
+        for (int j = 0; j < 8; j++)
             all[j] += v[j];
     }
     add_totals(cJSON_AddObjectToObject(sec, "totals"), kinds);
-    identity(R, "source", "all kinds", names, all, 7);
+    identity(R, "source", "all kinds", names, all, 8);
 }
 
 static cJSON *build(Report *R)
@@ -667,7 +678,9 @@ static void render_verdict(Out *o, const cJSON *doc)
                  "%llu source records are pending and %llu failed.", n, jcount(t, "pending"), jcount(t, "failed"));
     else
         snprintf(text, sizeof text, "Every record is accounted for: all %llu identities hold, "
-                 "and nothing is pending or failed.", n);
+                 "and nothing is pending or failed%s.", n,
+                 jcount(t, "held") ? " (some records are held: they refer to records this migration does not stage)"
+                                   : "");
     para(o, text, true);
 }
 
@@ -702,12 +715,15 @@ static void render_load(Out *o, const cJSON *doc)
     para(o, text, false);
     para(o, "Per object, parents first: loaded counts the staged records in Salesforce with the content staged now "
             "(created by the migration or updated); unchanged is what the last run found already there; pending is "
-            "neither loaded nor failed (staged = loaded + failed + pending).", false);
-    static const char *const cols[] = {"staged", "loaded", "created", "updated", "unchanged (last run)", "failed",
-                                       "pending", "changed since loaded", "loaded, no longer staged"};
-    static const char *const keys[] = {"staged", "loaded", "created", "updated", "unchanged_last_run", "failed",
-                                       "pending", "changed_since_loaded", "loaded_not_staged"};
-    count_table(o, "object", get(l, "objects"), get(l, "totals"), cols, keys, 9);
+            "neither loaded nor failed; held is not sent because a record it refers to is not staged at all, such as "
+            "an event of a person deleted at the source (staged = loaded + held + failed + pending).", false);
+    static const char *const cols[] = {"staged", "loaded", "created", "updated", "unchanged (last run)",
+                                       "held (no parent staged)", "failed", "pending", "changed since loaded",
+                                       "loaded, no longer staged"};
+    static const char *const keys[] = {"staged", "loaded", "created", "updated", "unchanged_last_run",
+                                       "held_no_parent", "failed", "pending", "changed_since_loaded",
+                                       "loaded_not_staged"};
+    count_table(o, "object", get(l, "objects"), get(l, "totals"), cols, keys, 10);
     heading(o, 3, "Failed, by Salesforce error code");
     const cJSON *ob;
     if (!get(get(l, "totals"), "failed_by_code")->child)
@@ -747,20 +763,21 @@ static void render_sources(Out *o, const cJSON *doc)
             "of them failed, pending if any is not loaded, else loaded. Merged (counted under loaded): records whose "
             "every output was merged into a record another source record made first (many people, one domain "
             "Account). Reported: records whose only output is a report entry (a flag or inventory row), not a "
-            "Salesforce record.", false);
-    static const char *const k[] = {"read", "loaded", "merged", "reported", "excluded", "quarantined", "failed",
-                                    "pending"};
-    static const char *const cols[] = {"read", "loaded", "of which merged", "reported", "excluded", "quarantined",
-                                       "failed", "pending"};
-    count_table(o, "kind", get(s, "kinds"), get(s, "totals"), cols, k, 8);
+            "Salesforce record. Held: records whose outputs refer to a record this migration does not stage (an event "
+            "of a person deleted at the source), so they are not sent.", false);
+    static const char *const k[] = {"read", "loaded", "merged", "reported", "excluded", "held", "quarantined",
+                                    "failed", "pending"};
+    static const char *const cols[] = {"read", "loaded", "of which merged", "reported", "excluded", "held",
+                                       "quarantined", "failed", "pending"};
+    count_table(o, "kind", get(s, "kinds"), get(s, "totals"), cols, k, 9);
 }
 
 static void render_identities(Out *o, const cJSON *doc)
 {
     heading(o, 2, "4. Identities");
-    para(o, "source records read = loaded + reported + excluded + quarantined + failed + pending "
+    para(o, "source records read = loaded + reported + excluded + held + quarantined + failed + pending "
             "(pending is 0 once every record is loaded or has failed); per kind read = output + excluded + "
-            "quarantined; per object staged = loaded + failed + pending.", false);
+            "quarantined; per object staged = loaded + held + failed + pending.", false);
     const char *head[] = {"phase", "subject", "identity", "numbers", "result"};
     table(o, "lllll", head);
     const cJSON *id;
