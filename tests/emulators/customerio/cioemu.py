@@ -323,7 +323,7 @@ class Emu:
                 continue
             if metric and metric not in m["metrics"]:
                 continue
-            if not drafts and "drafted" in m["metrics"]:
+            if drafts != ("drafted" in m["metrics"]):
                 continue
             if any(v not in (None, "") and str(m.get(k)) != v for k, v in ids.items()):
                 continue

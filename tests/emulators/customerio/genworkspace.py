@@ -733,6 +733,7 @@ def write(out, n, seed):
         "messages_deleted_person": sum(1 for m in msgs if m.get("_deleted") and m["customer_identifiers"]),
         "messages_anonymized": sum(1 for m in msgs if not m["customer_identifiers"]),
         "messages_forgotten": sum(1 for m in msgs if m["forgotten"]),
+        "messages_drafts": sum(1 for m in msgs if "drafted" in m["metrics"]),
         "campaigns": len(meta["campaigns"]),
         "campaign_actions": sum(len(v) for v in meta["campaign_actions"].values()),
         "broadcasts": len(meta["broadcasts"]), "newsletters": len(meta["newsletters"]),
