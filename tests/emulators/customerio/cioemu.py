@@ -236,6 +236,28 @@ class Emu:
                 self.stats["rate_limited"] += 1
 
     # ---- helpers
+    def memo(self, key, fn):
+        """Filtered lists are computed once per distinct filter, so paging a large workspace stays cheap."""
+        cache = self.ws.filter_cache
+        with self.lock:
+            if key in cache:
+                return cache[key]
+        val = fn()
+        with self.lock:
+            cache[key] = val
+        return val
+
+    def by_person(self, what, items):
+        """cio_id -> that person's records, built in one pass the first time it is needed."""
+        def build():
+            idx = {}
+            for r in items:
+                c = (r.get("customer_identifiers") or {}).get("cio_id")
+                if c:
+                    idx.setdefault(c, []).append(r)
+            return idx
+        return self.memo(("by_person", what), build)
+
     def limit(self, query, default, hi):
         d = self.a.page_size if self.a.page_size else default
         return int_param(query, "limit", min(d, hi), 1, hi)
@@ -297,7 +319,8 @@ class Emu:
         def run(p):
             a = p["attributes"]
             return eval_filter(f, lambda k: a.get(k), set(p["_segments"]))
-        return [p for p in self.ws.live if run(p)]
+        eval_filter(f, lambda k: None, set())        # a bad filter is a 400 even when nobody matches
+        return self.memo(("people", json.dumps(f, sort_keys=True)), lambda: [p for p in self.ws.live if run(p)])
 
     def rel_page(self, rels, query, default):
         """Relationship paging: each page after the first repeats the last entry of the page before."""
@@ -317,6 +340,19 @@ class Emu:
         ids = {k: q1(query, k) for k in ("campaign_id", "newsletter_id", "action_id")}
         start_ts, end_ts = int_param(query, "start_ts", None), int_param(query, "end_ts", None)
         drafts = q1(query, "drafts") == "true"
+        key = ("messages", id(items), typ, metric, tuple(sorted(ids.items())), start_ts, end_ts, drafts)
+        out = self.memo(key, lambda: self.msg_filter(items, typ, metric, ids, start_ts, end_ts, drafts))
+        chunk, nxt = self.page(out, query, 50, 1000)
+        res = []
+        for m in chunk:
+            r = public(m)
+            if per_person:
+                r["msg_template_id"] = None if r["message_template_id"] is None else str(r["message_template_id"])
+                del r["message_template_id"]
+            res.append(r)
+        return {"messages": res, "next": nxt}
+
+    def msg_filter(self, items, typ, metric, ids, start_ts, end_ts, drafts):
         out = []
         for m in items:
             if typ and m["type"] != typ:
@@ -332,31 +368,21 @@ class Emu:
             if end_ts is not None and m["created"] > end_ts:
                 continue
             out.append(m)
-        chunk, nxt = self.page(out, query, 50, 1000)
-        res = []
-        for m in chunk:
-            r = public(m)
-            if per_person:
-                r["msg_template_id"] = None if r["message_template_id"] is None else str(r["message_template_id"])
-                del r["message_template_id"]
-            res.append(r)
-        return {"messages": res, "next": nxt}
+        return out
 
     def act_list(self, query, person=None):
         ws = self.ws
         typ, name = q1(query, "type"), q1(query, "name")
         deleted = q1(query, "deleted") == "true"
-        key = (typ, name, deleted, person["identifiers"]["cio_id"] if person else None)
-        with self.lock:
-            lst = ws.filter_cache.get(key)
-        if lst is None:
-            cio = key[3]
-            lst = [a for a in ws.activities
-                   if (deleted or not a.get("_deleted")) and (not typ or a["type"] == typ)
-                   and (not name or a.get("name") == name)
-                   and (cio is None or (a.get("customer_identifiers") or {}).get("cio_id") == cio)]
-            with self.lock:
-                ws.filter_cache[key] = lst
+        cio = person["identifiers"]["cio_id"] if person else None
+        base = ws.activities
+        if cio is not None:
+            base = self.by_person("activities", ws.activities).get(cio, [])
+        lst = self.memo(("activities", typ, name, deleted, cio), lambda: [
+            a for a in base
+            if (deleted or not a.get("_deleted")) and (not typ or a["type"] == typ)
+            and (not name or a.get("name") == name)
+            and (cio is None or (a.get("customer_identifiers") or {}).get("cio_id") == cio)])
         chunk, nxt = self.page(lst, query, 10, 100, empty_tail=person is None)
         return {"activities": [public(a) for a in chunk], "next": nxt}
 
@@ -473,8 +499,8 @@ class Emu:
                 return {"segments": [{"id": s, "name": ws.segments[s]["name"]} for s in p["_segments"]]}
             if name == "customer_messages":
                 cio = p["identifiers"]["cio_id"]
-                return self.msg_list(query, [m for m in ws.messages if (m["customer_identifiers"] or {}).get("cio_id")
-                                             == cio], per_person=True)
+                return self.msg_list(query, self.by_person("messages", ws.messages).setdefault(cio, []),
+                                     per_person=True)
             if name == "customer_activities":
                 return self.act_list(query, p)
         if name == "exports_list":
@@ -506,14 +532,19 @@ class Emu:
             t = str(body["object_type_id"])
             if t not in {ot["id"] for ot in meta["object_types"]}:
                 raise ApiError(404, "object type %s not found" % t)
-            objs = []
-            for o in ws.objects:
-                if o["object_type_id"] != t:
-                    continue
-                look = lambda k, o=o: o["identifiers"].get(k) if k in ("object_id", "cio_object_id") \
-                    else o["attributes"].get(k)
-                if eval_filter(body["filter"], look, None, "object_attribute"):
-                    objs.append(o)
+            eval_filter(body["filter"], lambda k: None, None, "object_attribute")
+
+            def run():
+                objs = []
+                for o in ws.objects:
+                    if o["object_type_id"] != t:
+                        continue
+                    look = lambda k, o=o: o["identifiers"].get(k) if k in ("object_id", "cio_object_id") \
+                        else o["attributes"].get(k)
+                    if eval_filter(body["filter"], look, None, "object_attribute"):
+                        objs.append(o)
+                return objs
+            objs = self.memo(("objects", t, json.dumps(body["filter"], sort_keys=True)), run)
             chunk, nxt = self.page(objs, query, 50, 1000)
             return {"identifiers": [dict(o["identifiers"]) for o in chunk],
                     "ids": [o["identifiers"]["object_id"] for o in chunk], "next": nxt}
@@ -561,7 +592,8 @@ class Emu:
             if sub == "messages" and name != "segment":
                 fld = {"campaign": "campaign_id", "broadcast": "broadcast_id", "newsletter": "newsletter_id",
                        "transactional": "_transactional_message_id"}[name]
-                return self.msg_list(query, [x for x in ws.messages if x.get(fld) == iid])
+                return self.msg_list(query, self.memo(("parent_messages", fld, iid), lambda: [
+                    x for x in ws.messages if x.get(fld) == iid]))
             if sub == "membership" and name == "segment":
                 return self.people_page(ws.seg_members[iid], query, 1000, 30000)
             if sub == "customer_count" and name == "segment":
