@@ -278,8 +278,9 @@ else bad "a raw line starting with = should get a leading quote"; fi
 "$MAPRUN" report --state "$tmp/no-such-state" >/dev/null 2>&1; [ $? = 1 ] && ok || bad "report on a missing state should exit 1"
 "$MAPRUN" report --state "$tmp/rs" --format pdf >/dev/null 2>&1; [ $? = 2 ] && ok || bad "report --format pdf should exit 2"
 cd "$ROOT"
-# 12. Suites that print their own "N passed, N failed", counted here: the Salesforce and
-#     Customer.io emulators' own tests, and maprun load/verify/report/rollback against sfemu.
+# 12. Suites that print their own "N passed, N failed", counted here: the two emulators' own
+#     tests, maprun load/verify/report/rollback against the Salesforce one, and maprun pull
+#     against the Customer.io one.
 suite() {   # $1 name, then the command
     name=$1
     shift
@@ -298,6 +299,7 @@ suite() {   # $1 name, then the command
 suite "sfemu tests" python3 "$ROOT/tests/emulators/salesforce/test_sfemu.py"
 suite "cioemu tests" python3 "$ROOT/tests/emulators/customerio/test_cioemu.py"
 suite "load tests" python3 "$ROOT/tests/load/test_load.py" "$BUILD_DIR"
+suite "pull tests" python3 "$ROOT/tests/pull/test_pull.py" "$BUILD_DIR"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
