@@ -909,7 +909,12 @@ static int people(Pull *P)
     int rc = out_begin(P, "person");
     if (rc == 0)
         rc = attributes(P);
-    return rc == 0 ? out_end(P) : -1;
+    if (rc == 0 && (rc = out_end(P)) == 0) {
+        char path[4200];                /* the listing served its purpose: only KIND.ndjson files stay */
+        snprintf(path, sizeof path, "%s/.person_ids.ndjson", P->dir);
+        remove(path);
+    }
+    return rc;
 }
 
 /* ---- segments, activity, deliveries, suppressions */
