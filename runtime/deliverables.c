@@ -108,7 +108,7 @@ static void make_slug(Deliv *D, Doc *d)
             taken = &D->docs[i] != d && strcmp(D->docs[i].slug, d->slug) == 0;
         if (!taken)
             return;
-        snprintf(d->slug, sizeof d->slug, "%s-%d", base, k);
+        snprintf(d->slug, sizeof d->slug, "%.60s-%d", base, k % 100000);
     }
 }
 
