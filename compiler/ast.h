@@ -87,7 +87,8 @@ typedef enum {
     DECL_KIND,      /* name, type = N_TYPE object */
     DECL_SPLIT,     /* name = source kind, expr = value, body = N_BRANCH list */
     DECL_RULE,      /* see below */
-    DECL_TEST       /* str = title, body = N_GIVEN / N_EXPECT */
+    DECL_TEST,      /* str = title, body = N_GIVEN / N_EXPECT */
+    DECL_ABOUT      /* target (not TGT_OBJECT), section, str = the section's description */
 } DeclKind;
 
 typedef enum { TGT_OBJECT, TGT_INVENTORY, TGT_FLAG, TGT_EXCLUDE } TargetKind;

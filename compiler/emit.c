@@ -675,6 +675,21 @@ bool emit_const_json(const Program *prog, const Node *n, Buf *out)
     return const_json(&e, n, out);
 }
 
+/* A section's description goes into the plan's notes, for maprun deliverables. */
+static void add_note(Plan *p, const Decl *d)
+{
+    PlanNote *n = realloc(p->notes, sizeof *n * (p->nnotes + 1));
+    if (!n) {
+        fputs("mapc: out of memory\n", stderr);
+        exit(3);
+    }
+    p->notes = n;
+    n[p->nnotes].target = d->target == TGT_INVENTORY ? PT_INVENTORY : d->target == TGT_FLAG ? PT_FLAG : PT_EXCLUDE;
+    n[p->nnotes].section = plan_str(p, d->section);
+    n[p->nnotes].text = plan_str(p, d->str);
+    p->nnotes++;
+}
+
 void emit_plan(const Program *prog, const Schema *schema, Plan *out)
 {
     memset(out, 0, sizeof *out);
@@ -691,6 +706,8 @@ void emit_plan(const Program *prog, const Schema *schema, Plan *out)
             out->api_version = plan_str(out, d->str);
         if (d->kind == DECL_RULE && d->target == TGT_OBJECT)
             add_object(&e, schema_object(schema, d->object));
+        if (d->kind == DECL_ABOUT)
+            add_note(out, d);
     }
     for (int i = 0; i < prog->ndecls; i++)
         if (prog->decls[i]->kind == DECL_RULE)

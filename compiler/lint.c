@@ -611,6 +611,34 @@ static void lint_shape(const Node *t)
         lint_shape(t->kids[i]->kind == N_PAIR ? t->kids[i]->kids[0] : t->kids[i]);
 }
 
+static const char *target_word(TargetKind tk)
+{
+    return tk == TGT_INVENTORY ? "inventory" : tk == TGT_FLAG ? "flag" : "exclude";
+}
+
+/* A section's description (`inventory "X" = "…"`) names a section some rule
+** writes, and is given once. */
+static void lint_about(const Sema *s, int at)
+{
+    const Decl *d = s->prog->decls[at];
+    if (!section_exists(s, NULL, d->target, d->section)) {
+        diag_report(D_UNKNOWN_NAME, d->name_span, "no rule writes %s \"%s\"", target_word(d->target), d->section);
+        diag_hint("a description belongs to a section, flag or exclusion reason that a rule's target names");
+        return;
+    }
+    for (int j = 0; j < at; j++) {
+        const Decl *e = s->prog->decls[j];
+        if (e->kind != DECL_ABOUT || e->target != d->target || strcmp(e->section, d->section) != 0)
+            continue;
+        int line, col;
+        srcloc_linecol(e->name_span.file, e->name_span.start, &line, &col);
+        const SrcFile *f = srcloc_file(e->name_span.file);
+        diag_report(D_DUPLICATE_NAME, d->name_span, "%s \"%s\" is already described at %s:%d",
+                    target_word(d->target), d->section, f ? f->name : "?", line);
+        return;
+    }
+}
+
 void lint_program(Sema *s)
 {
     for (int i = 0; i < s->prog->ndecls; i++)
@@ -623,6 +651,8 @@ void lint_program(Sema *s)
             lint_split(s, d);
         else if (d->kind == DECL_TEST)
             lint_test(s, d);
+        else if (d->kind == DECL_ABOUT)
+            lint_about(s, i);
     }
     lint_duplicate_names(s);
     lint_duplicate_keys(s);

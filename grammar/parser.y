@@ -108,7 +108,7 @@ static void dup_clause(ParseCtx *ctx, Span at, const char *what)
 %type <node> stmt flat_head flat_entry flat_key branch step shape shape_fields stype stype_base
 %type <node> ref_head ref_objs args arglist
 %type <decl> item field_head fn_head fn_params rule_head rule_clauses rule_body split_head test_head
-%type <s> opt_string pair_key lhs
+%type <s> opt_string pair_key lhs about_text
 %type <i> target_kind
 %type <cs> soft_keyword any_keyword
 
@@ -148,6 +148,21 @@ item
     | rule_clauses
     | rule_body '}'
     | test_head '}'
+    | target_kind STRING '=' about_text {
+          $$ = ast_decl(DECL_ABOUT, @$);
+          $$->target = (TargetKind)$1; $$->section = $2; $$->name_span = @2; $$->str = $4;
+      }
+    ;
+
+/* inventory "Section" = "text" "more text": adjacent strings join with a space
+** (none after a string that ends in a line break). */
+about_text
+    : STRING
+    | about_text STRING {
+          size_t n = strlen($1);
+          $$ = xprintf("%s%s%s", $1, n && $1[n - 1] == '\n' ? "" : " ", $2);
+          free($1); free($2);
+      }
     ;
 
 opt_string

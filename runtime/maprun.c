@@ -9,7 +9,9 @@
 **   maprun pull --from customerio --out DIR [--since TIME] [--kinds LIST] [--people-via export|search]
 **   maprun rollback --state DIR [--plan]
 **   maprun report --state DIR [--format md|html|json] [-o FILE] [--csv-dir DIR]
+**   maprun deliverables --state DIR [--format md|html] [-o OUTDIR]
 */
+#include "deliverables.h"
 #include "export_csv.h"
 #include "load.h"
 #include "pull.h"
@@ -40,6 +42,7 @@ static int usage(FILE *to, int rc)
           "       maprun verify --state DIR [--sample N | --all]\n"
           "       maprun rollback --state DIR [--plan] [--job-rows N]\n"
           "       maprun report --state DIR [--format md|html|json] [-o FILE] [--csv-dir DIR]\n"
+          "       maprun deliverables --state DIR [--format md|html] [-o OUTDIR]\n"
           "\n"
           "INPUT is KIND=PATH, or a PATH whose name gives the kind (person.ndjson,\n"
           "activity.ndjson.gz); KIND=- reads standard input.\n"
@@ -251,6 +254,20 @@ static int pull(const Args *a)
     return pull_run(&o);
 }
 
+static int deliverables(const Args *a)
+{
+    DelivOptions o = {a->state, DELIV_MD, a->out};
+    if (a->format && deliv_format_parse(a->format, &o.format) < 0) {
+        fprintf(stderr, "maprun: --format is md or html, not '%s'\n", a->format);
+        return usage(stderr, 2);
+    }
+    if (a->ninputs > 0 || a->csv_dir) {
+        fprintf(stderr, "maprun: deliverables takes no argument '%s'\n", a->ninputs > 0 ? a->inputs[0] : "--csv-dir");
+        return usage(stderr, 2);
+    }
+    return deliv_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -261,7 +278,8 @@ int main(int argc, char **argv)
     Args a = {0};
     if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
         && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0
-        && strcmp(cmd, "rollback") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "pull") != 0) {
+        && strcmp(cmd, "rollback") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "pull") != 0
+        && strcmp(cmd, "deliverables") != 0) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
@@ -293,6 +311,8 @@ int main(int argc, char **argv)
         rc = report(&a);
     } else if (strcmp(cmd, "pull") == 0) {
         rc = pull(&a);
+    } else if (strcmp(cmd, "deliverables") == 0) {
+        rc = deliverables(&a);
     } else if (!a.csv) {
         fputs("maprun: export needs --csv OUTDIR\n", stderr);
         rc = usage(stderr, 2);

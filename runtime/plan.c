@@ -23,7 +23,7 @@ const OpInfo *op_info(unsigned op)
 }
 
 enum { SEC_STRS = 1, SEC_CONSTS, SEC_FIELDS, SEC_OBJECTS, SEC_GRAPH, SEC_SLOTS, SEC_RULES, SEC_SPLITS,
-       SEC_REFS, SEC_CODE, SEC_SPANS, SEC_META, SEC__END };
+       SEC_REFS, SEC_CODE, SEC_SPANS, SEC_META, SEC_NOTES, SEC__END };
 #define HEADER_WORDS 6     /* magic, version|nsections, size, crc, isa fingerprint, reserved */
 
 /* ---- building */
@@ -218,6 +218,10 @@ static void write_section(Plan *p, int id, Out *o)
         put32(o, p->migration);
         put32(o, p->api_version);
         break;
+    case SEC_NOTES:
+        put32(o, p->nnotes);
+        put_words(o, (const uint32_t *)p->notes, (size_t)p->nnotes * (sizeof(PlanNote) / 4));
+        break;
     }
 }
 
@@ -373,6 +377,7 @@ static int read_section(Plan *p, int id, Cursor *c)
         p->migration = get32(c);
         p->api_version = get32(c);
         break;
+    case SEC_NOTES: p->notes = get_array(c, &p->nnotes, sizeof(PlanNote) / 4); break;
     }
     return c->bad ? -1 : 0;
 }
@@ -474,5 +479,6 @@ void plan_free(Plan *p)
     free(p->refs);
     free(p->code);
     free(p->spans);
+    free(p->notes);
     memset(p, 0, sizeof *p);
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define PLAN_MAGIC "MAPB"
-#define PLAN_VERSION 2
+#define PLAN_VERSION 3
 #define PLAN_NONE 0xFFFFFFFFu
 #define PLAN_MAX_STACK 256
 #define PLAN_MAX_LOCALS 256
@@ -115,6 +115,14 @@ typedef struct PlanRef {
     uint32_t existing;    /* 1: `ref existing`, a record already in the org */
 } PlanRef;
 
+/* A section's description (`inventory "X" = "…"`): the introduction that
+** `maprun deliverables` prints above the section's rows. */
+typedef struct PlanNote {
+    uint32_t target;      /* PlanTarget: PT_INVENTORY, PT_FLAG or PT_EXCLUDE */
+    uint32_t section;     /* string: the section, flag or exclusion reason */
+    uint32_t text;        /* string: the description */
+} PlanNote;
+
 typedef struct PlanSpan {
     uint32_t pc;          /* first instruction of the span (sorted by pc) */
     uint32_t file;        /* string: source file name */
@@ -134,6 +142,7 @@ typedef struct Plan {
     PlanRef *refs;        uint32_t nrefs;
     uint32_t *code;       uint32_t ncode;
     PlanSpan *spans;      uint32_t nspans;
+    PlanNote *notes;      uint32_t nnotes;
     uint32_t migration;   /* string: the migration's title, or PLAN_NONE */
     uint32_t api_version; /* string: `target salesforce "62.0"`'s API version, or PLAN_NONE */
     uint32_t hash;        /* CRC-32 of the file, as read or written */

@@ -80,6 +80,11 @@ static int verify_tables(const Plan *p, char *err, size_t errlen)
     for (uint32_t i = 0; i < p->nspans; i++)
         CHECK(str_ok(p, p->spans[i].file, false) && (i == 0 || p->spans[i - 1].pc <= p->spans[i].pc),
               "span table is corrupt");
+    for (uint32_t i = 0; i < p->nnotes; i++) {
+        const PlanNote *n = &p->notes[i];
+        CHECK(n->target >= PT_INVENTORY && n->target <= PT_EXCLUDE && str_ok(p, n->section, false)
+              && str_ok(p, n->text, false), "description %u is out of range", i);
+    }
     CHECK(str_ok(p, p->migration, true), "the migration title is missing");
     CHECK(str_ok(p, p->api_version, true), "the API version is missing");
     return 0;

@@ -258,7 +258,8 @@ src = r["sources"]["totals"]
 assert src["read"] == 18 and src["loaded"] == 0 and src["pending"] == 7 and src["reported"] == 1
 assert r["load"]["ran"] is False and r["load"]["totals"]["loaded"] == 0
 assert r["load"]["totals"]["pending"] == r["load"]["totals"]["staged"] == 10
-assert list(r["load"]["objects"]) == ["Lead", "Account", "Contact", "AccountContactRelation", "Task"]
+assert list(r["load"]["objects"]) == ["Lead", "Account", "Contact", "AccountContactRelation", "Task",
+                                     "EmailTemplate", "Campaign", "CampaignMember"]
 PY
 then ok; else bad "report --format json: the numbers"; fi
 golden "$tmp/rcsv/quarantined.csv" "$ROOT/tests/report/quarantined.csv" "report quarantined.csv"
@@ -278,7 +279,35 @@ else bad "a raw line starting with = should get a leading quote"; fi
 "$MAPRUN" report --state "$tmp/no-such-state" >/dev/null 2>&1; [ $? = 1 ] && ok || bad "report on a missing state should exit 1"
 "$MAPRUN" report --state "$tmp/rs" --format pdf >/dev/null 2>&1; [ $? = 2 ] && ok || bad "report --format pdf should exit 2"
 cd "$ROOT"
-# 12. Suites that print their own "N passed, N failed", counted here: the two emulators' own
+# 12. maprun deliverables (docs/deliverables.md) on tests/deliverables/data, a record of every
+#     kind that feeds a deliverable: the Markdown documents as the goldens say (the same set of
+#     files), the HTML well formed with working index links, and the command's error cases.
+cd "$ROOT/tests/deliverables"
+"$MAPRUN" stage "$tmp/ref.mapb" --state "$tmp/ds" data/*.ndjson >/dev/null 2>&1
+if "$MAPRUN" deliverables --state "$tmp/ds" >"$tmp/out" 2>&1 && [ ! -s "$tmp/out" ]; then ok; else bad "maprun deliverables"; cat "$tmp/out"; fi
+(cd "$tmp/ds/deliverables" && ls) >"$tmp/dlist"
+[ "${UPDATE_GOLDEN:-0}" = 1 ] && { rm -f expected/*.md; mkdir -p expected; }
+(cd expected 2>/dev/null && ls) >"$tmp/dlist0"
+if [ "${UPDATE_GOLDEN:-0}" = 1 ] || cmp -s "$tmp/dlist" "$tmp/dlist0"; then ok; else bad "deliverables: the set of documents"; diff "$tmp/dlist0" "$tmp/dlist"; fi
+for f in "$tmp"/ds/deliverables/*.md; do
+    golden "$f" "$ROOT/tests/deliverables/expected/$(basename "$f")" "deliverables $(basename "$f")"
+done
+"$MAPRUN" deliverables --state "$tmp/ds" --format html -o "$tmp/dhtml" >/dev/null 2>&1
+if python3 "$ROOT/tests/deliverables/check_html.py" "$tmp/dhtml"; then ok; else bad "deliverables --format html is not well formed"; fi
+if grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$tmp/dhtml/broadcast-re-send-plan.html" \
+        && grep -q '| 550 &lt;no such user&gt; \\| try later |' "$tmp/ds/deliverables/undeliverable-addresses.md"
+then ok; else bad "deliverables: cells are not escaped"; fi
+"$MAPRUN" deliverables --state "$tmp/no-such-state" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "no-such-state: no such state directory" "$tmp/out"; then ok; else bad "deliverables on a missing state should exit 1"; fi
+mkdir -p "$tmp/empty-state"
+"$MAPRUN" deliverables --state "$tmp/empty-state" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "empty-state" "$tmp/out"; then ok; else bad "deliverables on a state without a staging run should exit 1"; cat "$tmp/out"; fi
+"$MAPRUN" deliverables --state "$tmp/ds" --format pdf >/dev/null 2>&1; [ $? = 2 ] && ok || bad "deliverables --format pdf should exit 2"
+"$MAPRUN" deliverables --state "$tmp/ds" extra >/dev/null 2>&1; [ $? = 2 ] && ok || bad "deliverables with an argument should exit 2"
+"$MAPRUN" deliverables --state "$tmp/ds" -o "$tmp/dlist" >"$tmp/out" 2>&1
+if [ $? = 1 ] && grep -q "dlist" "$tmp/out"; then ok; else bad "deliverables -o onto a file should exit 1"; cat "$tmp/out"; fi
+cd "$ROOT"
+# 13. Suites that print their own "N passed, N failed", counted here: the two emulators' own
 #     tests, maprun load/verify/report/rollback against the Salesforce one, and maprun pull
 #     against the Customer.io one.
 suite() {   # $1 name, then the command
