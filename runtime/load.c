@@ -139,6 +139,87 @@ static void check_field(Loader *L, uint32_t oi, const PlanField *f, const cJSON 
         problem(list, "%s.%s is the upsert key but is not marked External ID in the org", obj, name);
 }
 
+/* ---- preflight: the org's own records that `ref existing` names (owners, folders) */
+
+typedef struct Existing {
+    cJSON *want;        /* "Object\tfield" -> {key: rule} */
+} Existing;
+
+static int collect_existing(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)k, (void)kl;
+    Existing *ex = ctx;
+    cJSON *ref = cJSON_ParseWithLength(v, vl);
+    const cJSON *objs = cJSON_GetObjectItemCaseSensitive(ref, "$ref");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "existing")) && cJSON_IsArray(objs) && objs->child
+        && jstr(ref, "field") && jstr(ref, "key")) {
+        char group[256];
+        snprintf(group, sizeof group, "%s\t%s", objs->child->valuestring, jstr(ref, "field"));
+        cJSON *g = cJSON_GetObjectItemCaseSensitive(ex->want, group);
+        if (!g)
+            g = cJSON_AddObjectToObject(ex->want, group);
+        if (!cJSON_GetObjectItemCaseSensitive(g, jstr(ref, "key")))
+            cJSON_AddNumberToObject(g, jstr(ref, "key"), 0);
+    }
+    cJSON_Delete(ref);
+    return 0;
+}
+
+typedef struct Found {
+    cJSON *keys;
+    const char *field;
+} Found;
+
+static int count_match(void *ctx, const cJSON *rec)
+{
+    Found *fd = ctx;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, fd->field);
+    cJSON *k;
+    cJSON_ArrayForEach(k, fd->keys)                 /* SOQL text comparison ignores case */
+        if (cJSON_IsString(v) && strcasecmp(k->string, v->valuestring) == 0)
+            cJSON_SetNumberValue(k, k->valuedouble + 1);
+    return 0;
+}
+
+/* Each distinct record a `ref existing` names must match exactly one record in the org. */
+static void check_existing(Loader *L, cJSON *list)
+{
+    Existing ex = {cJSON_CreateObject()};
+    stage_scan(L->st, DB_REFS, "", 0, collect_existing, &ex);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, ex.want) {
+        char obj[128], field[128];
+        sscanf(g->string, "%127[^\t]\t%127s", obj, field);
+        cJSON *keys = (cJSON *)g;
+        const cJSON *k = keys->child;       /* the keys, 100 to a query */
+        while (k && !L->J.fatal && !L->J.limit) {
+            JBuf q = {0};
+            cJSON *names = cJSON_CreateArray();
+            cJSON_AddItemToArray(names, cJSON_CreateString("Id"));
+            cJSON_AddItemToArray(names, cJSON_CreateString(field));
+            state_soql_select(&q, names, obj, field);
+            cJSON_Delete(names);
+            jb_cstr(&q, " IN (");
+            for (int n = 0; k && n < 100; n++, k = k->next) {
+                if (n)
+                    jb_cstr(&q, ", ");
+                state_soql_quote(&q, k->string);
+            }
+            jb_cstr(&q, ")");
+            Found fd = {keys, field};
+            SfError e;
+            if (sf_query(L->sf, q.s, count_match, &fd, &e) < 0)
+                jobs_error(&L->J, "look up the org's existing records", &e);
+            jb_free(&q);
+        }
+        cJSON_ArrayForEach(k, keys)
+            if (k->valuedouble != 1)
+                problem(list, "%s with %s = '%s' %s in the org; records refer to it with `ref existing`", obj, field,
+                        k->string, k->valuedouble == 0 ? "is not" : "is more than one record");
+    }
+    cJSON_Delete(ex.want);
+}
+
 static int preflight(Loader *L)
 {
     const Plan *p = &L->plan;
@@ -170,6 +251,8 @@ static int preflight(Loader *L)
         for (uint32_t f = 0; f < p->objects[oi].nfields; f++)
             check_field(L, oi, &p->fields[p->objects[oi].first_field + f], d, list);
     }
+    if (!L->J.limit && !L->J.fatal)
+        check_existing(L, list);
     int n = cJSON_GetArraySize(list);
     if (n > 0) {
         fprintf(stderr, "maprun: preflight: %d problem%s in the org; nothing was written:\n", n, n == 1 ? "" : "s");

@@ -919,6 +919,41 @@ static int people(Pull *P)
 
 /* ---- segments, activity, deliveries, suppressions */
 
+/* v[0..vl) as a C string in buf (cut to fit). */
+static const char *copy_text(const void *v, size_t vl, char *buf, size_t n)
+{
+    size_t k = vl < n - 1 ? vl : n - 1;
+    memcpy(buf, v, k);
+    buf[k] = '\0';
+    return buf;
+}
+
+/* cio_id -> lifecycle_stage of every pulled person ("s" keys), so a member
+** line can say whether its person becomes a Lead or a Contact. */
+static int index_stages(Pull *P)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/person.ndjson", P->dir);
+    FILE *f = fopen(path, "rb");
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    while (rc == 0 && f && getline(&line, &cap, f) > 0) {
+        cJSON *j = cJSON_Parse(line);
+        const char *cio_id = jstr(cJSON_GetObjectItemCaseSensitive(j, "identifiers"), "cio_id");
+        const char *stage = jstr(cJSON_GetObjectItemCaseSensitive(j, "attributes"), "lifecycle_stage");
+        char key[256];
+        int n = cio_id ? snprintf(key, sizeof key, "s%s", cio_id) : 0;
+        if (stage && n > 0 && n < (int)sizeof key)
+            rc = sr_add(P->rel, key, (size_t)n, stage, strlen(stage));
+        cJSON_Delete(j);
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
 static int member_one(Pull *P, cJSON *ident, void *ctx)
 {
     Child *ch = ctx;
@@ -929,6 +964,15 @@ static int member_one(Pull *P, cJSON *ident, void *ctx)
     cJSON *line = cJSON_CreateObject();
     cJSON_AddNumberToObject(line, "segment_id", strtod(ch->parent_id, NULL));
     cJSON_AddItemToObject(line, "identifiers", cJSON_Duplicate(ident, 1));
+    cJSON_AddStringToObject(line, "segment_type", "manual");
+    char key[256];
+    int n = snprintf(key, sizeof key, "s%s", jstr(ident, "cio_id"));
+    const void *v;
+    size_t vl;
+    if (n < (int)sizeof key && sr_get(P->rel, key, (size_t)n, &v, &vl) == 1)
+        cJSON_AddItemToObject(line, "lifecycle_stage", cJSON_CreateString(copy_text(v, vl, key, sizeof key)));
+    else
+        cJSON_AddNullToObject(line, "lifecycle_stage");
     out_line(P, line);
     cJSON_Delete(line);
     return 0;
@@ -941,7 +985,7 @@ static int memberships(Pull *P)
     if (kind_done(P, "segment_membership"))
         return 0;
     cJSON *ids = ids_of(P, "segment", "id", "type", "manual");
-    int rc = out_begin(P, "segment_membership");
+    int rc = index_stages(P) < 0 ? -1 : out_begin(P, "segment_membership");
     long start = resume_parent(P), i = 0;
     const char *cursor = resume_cursor(P);
     char *cur = cursor ? strdup(cursor) : NULL;
@@ -1053,7 +1097,7 @@ static const struct Need {
     {"object", {"object_type"}},
     {"relationship", {"object"}},
     {"person", {"relationship", "workspace"}},
-    {"segment_membership", {"segment"}},
+    {"segment_membership", {"segment", "person"}},
     {"action", {"campaign", "broadcast"}},
     {"newsletter_content", {"newsletter"}},
     {"transactional_content", {"transactional"}},

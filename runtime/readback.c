@@ -252,18 +252,6 @@ static cJSON *as_text(const cJSON *rec)
     return row;
 }
 
-/* A SOQL string literal: quotes and backslashes escaped. */
-static void soql_quote(JBuf *b, const char *v)
-{
-    jb_raw(b, "'", 1);
-    for (; *v; v++) {
-        if (*v == '\'' || *v == '\\')
-            jb_raw(b, "\\", 1);
-        jb_raw(b, v, 1);
-    }
-    jb_raw(b, "'", 1);
-}
-
 typedef struct Rows {
     Reader *R;
     cJSON *by_key;            /* external id -> the record as text */
@@ -292,7 +280,7 @@ static int verify_keys(Reader *R, char **keys, size_t n, const cJSON *names)
         for (size_t j = i; j < n && j < i + KEYS_PER_QUERY; j++) {
             if (j > i)
                 jb_cstr(&q, ", ");
-            soql_quote(&q, keys[j]);
+            state_soql_quote(&q, keys[j]);
         }
         jb_cstr(&q, ")");
         Rows rows = {R, cJSON_CreateObject()};

@@ -111,3 +111,14 @@ void state_soql_select(JBuf *q, const cJSON *names, const char *obj, const char 
     jb_cstr(q, " WHERE ");
     jb_cstr(q, where_field);
 }
+
+void state_soql_quote(JBuf *q, const char *v)
+{
+    jb_raw(q, "'", 1);
+    for (; *v; v++) {
+        if (*v == '\'' || *v == '\\')
+            jb_raw(q, "\\", 1);
+        jb_raw(q, v, 1);
+    }
+    jb_raw(q, "'", 1);
+}

@@ -36,6 +36,8 @@ const char *state_ref_target(Stage *st, const cJSON *ref);
 /* "SELECT a, b FROM obj WHERE field" — the caller adds the condition. */
 struct JBuf;
 void state_soql_select(struct JBuf *q, const cJSON *names, const char *obj, const char *where_field);
+/* A SOQL string literal: quotes and backslashes escaped. */
+void state_soql_quote(struct JBuf *q, const char *v);
 /* Connects to Salesforce from SF_* variables: 0, or -1 after printing why. */
 int state_connect(SfClient **out, FILE *log);
 

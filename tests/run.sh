@@ -309,7 +309,8 @@ if [ $? = 1 ] && grep -q "dlist" "$tmp/out"; then ok; else bad "deliverables -o 
 cd "$ROOT"
 # 13. Suites that print their own "N passed, N failed", counted here: the two emulators' own
 #     tests, maprun load/verify/report/rollback against the Salesforce one, and maprun pull
-#     against the Customer.io one.
+#     against the Customer.io one, and the whole migration checked against the generator's
+#     ground truth (tests/e2e).
 suite() {   # $1 name, then the command
     name=$1
     shift
@@ -329,6 +330,7 @@ suite "sfemu tests" python3 "$ROOT/tests/emulators/salesforce/test_sfemu.py"
 suite "cioemu tests" python3 "$ROOT/tests/emulators/customerio/test_cioemu.py"
 suite "load tests" python3 "$ROOT/tests/load/test_load.py" "$BUILD_DIR"
 suite "pull tests" python3 "$ROOT/tests/pull/test_pull.py" "$BUILD_DIR"
+suite "end-to-end migration" python3 "$ROOT/tests/e2e/test_migration.py" "$BUILD_DIR"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -151,6 +151,18 @@ def main():
             t = tasks.get("delivery:" + d["id"])
             if who in people:
                 check(t is not None and t.get("WhoId") == people[who], "delivery %s is not one Task on its person" % d["id"])
+        # static (manual) segments: one Campaign each, a CampaignMember per migrated member
+        with open(os.path.join(pulled, "segment.ndjson")) as f:
+            manual = {str(g["id"]) for g in map(json.loads, f) if g.get("type") == "manual"}
+        with open(os.path.join(pulled, "segment_membership.ndjson")) as f:
+            members = [json.loads(l) for l in f]
+        pairs = {(str(m["segment_id"]), people[m["identifiers"]["cio_id"]]) for m in members
+                 if str(m["segment_id"]) in manual and m["identifiers"]["cio_id"] in people}
+        cms = records(sf, "CampaignMember")
+        got = {r.get("LeadId") or r.get("ContactId") for r in cms}
+        check(len(cms) == len(pairs) and {p for _, p in pairs} <= got,
+              "static segment members: %d CampaignMembers for %d migrated members" % (len(cms), len(pairs)))
+        check(len([r for r in records(sf, "Campaign")]) >= len(manual), "a Campaign per static segment")
         # deleted people are in the billing-reconciliation list, with their deletion time
         for d in exp["deleted"]:
             check(re.search(r"Deleted profiles.*%s" % re.escape(d["cio_id"]), dump) is not None,

@@ -367,6 +367,27 @@ def test_preflight_not_createable():
         c.close()
 
 
+def test_preflight_existing_record_missing():
+    c = Ctx()
+    try:
+        rules = os.path.join(c.tmp, "rules.map")
+        with open(RULES) as f:
+            text = f.read()
+        with open(rules, "w") as f:
+            f.write(text.replace('const template_folder_owner = "migration.user@example.com"',
+                                 'const template_folder_owner = "nobody@acme.example"'))
+        run([MAPC, "compile", rules, "-o", c.plan], check=True)
+        extra = os.path.join(c.tmp, "transactional_content.ndjson")
+        with open(extra, "w") as f:
+            f.write('{"id":1,"transactional_message_id":3,"name":"Reset","type":"email","subject":"Reset",'
+                    '"body":"<p>Reset</p>"}\n')
+        run([MAPRUN, "stage", c.plan, "--state", c.state] + INPUTS + [extra], cwd=FIXTURES, check=True)
+        c.start()
+        preflight_fails(c, "User with Username = 'nobody@acme.example' is not in the org")
+    finally:
+        c.close()
+
+
 # ---- faults
 
 def load_through(fault, env=None, expect_text=None, job_rows=None):

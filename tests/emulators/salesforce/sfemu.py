@@ -1353,6 +1353,9 @@ USERS = [
      "Alias": "integ"},
     {"Username": "owner1@mapc.test", "LastName": "Owner", "FirstName": "Olive", "Email": "olive@mapc.test", "Alias": "olive"},
     {"Username": "owner2@mapc.test", "LastName": "Owner", "FirstName": "Oscar", "Email": "oscar@mapc.test", "Alias": "oscar"},
+    # the user the reference rules file email templates under (const template_folder_owner)
+    {"Username": "migration.user@example.com", "LastName": "Migration", "FirstName": "Data",
+     "Email": "migration.user@example.com", "Alias": "migr"},
 ]
 USER_PASSWORD = "mapc-test-password"
 FAULT_KEYS = ("http503", "http500", "drop", "lock_rows", "fail_job_after", "limit_exceeded", "slow")
