@@ -124,11 +124,12 @@ bench: all $(BUILD)/parse_only $(BUILD)/peakrss
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/mapc
+	    $(DESTDIR)$(PREFIX)/share/mapc/rules $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/mapc
 	install -m 755 $(MAPC) $(DESTDIR)$(PREFIX)/bin/mapc
 	install -m 755 $(MAPRUN) $(DESTDIR)$(PREFIX)/bin/maprun
 	install -m 644 stdlib/*.map $(DESTDIR)$(PREFIX)/share/mapc/stdlib/
 	install -m 644 stdlib/salesforce/*.json $(DESTDIR)$(PREFIX)/share/mapc/stdlib/salesforce/
+	install -m 644 rules/*.map $(DESTDIR)$(PREFIX)/share/mapc/rules/
 	install -m 644 docs/mapc.1 docs/maprun.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/mapc/
 

@@ -721,7 +721,7 @@ static int open_loader(Loader *L, const LoadOptions *o)
     }
     L->describes = cJSON_CreateObject();
     L->summary = cJSON_CreateObject();
-    if (state_connect(&L->sf, stderr) < 0)
+    if (state_connect(&L->sf, L->st, stderr) < 0)
         return -1;
     return jobs_init(&L->J, L->st, L->sf, o->state, o->poll_ms, on_row, L);
 }

@@ -532,7 +532,7 @@ int readback_run(const ReadbackOptions *o)
         stage_close(R.st);
         return 1;
     }
-    int rc = state_connect(&R.sf, stderr);
+    int rc = state_connect(&R.sf, R.st, stderr);
     R.totals = cJSON_CreateObject();
     unsigned long long checked = 0, bad = 0;
     if (rc == 0)

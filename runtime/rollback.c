@@ -274,7 +274,7 @@ int rollback_run(const RollbackOptions *o)
     }
     int rc = 0;
     if (!o->plan_only) {
-        rc = state_connect(&U.sf, stderr);
+        rc = state_connect(&U.sf, U.st, stderr);
         if (rc == 0)
             rc = jobs_init(&U.J, U.st, U.sf, o->state, o->poll_ms, on_row, &U);
         if (rc == 0)

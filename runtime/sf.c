@@ -17,6 +17,7 @@ struct SfClient {
     Http *http;
     char *token;
     char instance[512];
+    char org[64];               /* the org id, from the token answer's identity URL */
     char limit_info[128];
     unsigned seed;
 };
@@ -78,6 +79,11 @@ void sf_free(SfClient *c)
 const char *sf_instance_url(const SfClient *c)
 {
     return c->instance;
+}
+
+const char *sf_org_id(const SfClient *c)
+{
+    return c->org;
 }
 
 const char *sf_limit_info(const SfClient *c)
@@ -173,6 +179,9 @@ int sf_auth(SfClient *c, SfError *e)
     } else {
         free(c->token);
         c->token = strdup(tok);
+        const char *ident = jstr(j, "id"), *p = ident ? strstr(ident, "/id/") : NULL;
+        if (p)                          /* …/id/<orgId>/<userId> */
+            snprintf(c->org, sizeof c->org, "%.*s", (int)strcspn(p + 4, "/"), p + 4);
         snprintf(c->instance, sizeof c->instance, "%s", inst);
         size_t l = strlen(c->instance);
         if (l && c->instance[l - 1] == '/')

@@ -59,6 +59,8 @@ SfClient *sf_new(const SfConfig *cfg);
 void sf_free(SfClient *c);
 int sf_auth(SfClient *c, SfError *e);
 const char *sf_instance_url(const SfClient *c);
+/* The org's id ("" if the token answer did not say). */
+const char *sf_org_id(const SfClient *c);
 /* A call with the retry policy.  0 with rs filled when the answer is 2xx
 ** (or 404 with SF_OK_404); -1 with e filled otherwise. */
 int sf_call(SfClient *c, const SfCall *call, HttpResponse *rs, SfError *e);

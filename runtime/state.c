@@ -75,7 +75,25 @@ const char *state_ref_target(Stage *st, const cJSON *ref)
     return NULL;
 }
 
-int state_connect(SfClient **out, FILE *log)
+static int same_org(Stage *st, const char *org)
+{
+    const void *v;
+    size_t vl;
+    int found = stage_get(st, DB_META, "org", 3, &v, &vl);
+    if (found == 1 && (vl != strlen(org) || memcmp(v, org, vl) != 0)) {
+        fprintf(stderr, "maprun: this state belongs to Salesforce org %.*s, and SF_LOGIN_URL leads to org %s:\n"
+                        "        use a new state directory for another org (stage the same input into it)\n",
+                (int)vl, (const char *)v, org);
+        return -1;
+    }
+    if (found == 0 && *org && (stage_put(st, DB_META, "org", 3, org, strlen(org)) < 0 || stage_commit(st) < 0)) {
+        fprintf(stderr, "maprun: cannot write the state: %s\n", stage_error(st));
+        return -1;
+    }
+    return 0;
+}
+
+int state_connect(SfClient **out, Stage *st, FILE *log)
 {
     SfConfig cfg;
     char err[512];
@@ -90,6 +108,10 @@ int state_connect(SfClient **out, FILE *log)
     if (sf_auth(c, &e) < 0) {
         sf_error_text(&e, err, sizeof err);
         fprintf(stderr, "maprun: cannot authenticate: %s\n", err);
+        sf_free(c);
+        return -1;
+    }
+    if (st && same_org(st, sf_org_id(c)) < 0) {
         sf_free(c);
         return -1;
     }

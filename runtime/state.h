@@ -38,7 +38,10 @@ struct JBuf;
 void state_soql_select(struct JBuf *q, const cJSON *names, const char *obj, const char *where_field);
 /* A SOQL string literal: quotes and backslashes escaped. */
 void state_soql_quote(struct JBuf *q, const char *v);
-/* Connects to Salesforce from SF_* variables: 0, or -1 after printing why. */
-int state_connect(SfClient **out, FILE *log);
+/* Connects to Salesforce from SF_* variables: 0, or -1 after printing why.
+** A state belongs to one org: the first connection records the org's id in
+** meta "org" (st writable), and a connection to another org is refused, or
+** a state loaded into a sandbox would believe production has its records. */
+int state_connect(SfClient **out, Stage *st, FILE *log);
 
 #endif

@@ -283,6 +283,24 @@ def test_secret_never_written():
         c.close()
 
 
+def test_state_belongs_to_one_org():
+    c = Ctx()
+    try:
+        c.start()
+        expect(c.maprun("load").returncode == 0, "load")
+        other = Emulator(c.tmp, sfdx=c.sfdx, extra=("--org-id", "00D5g0000099999EAA"))
+        try:
+            env = c.env(SF_LOGIN_URL=other.login_url)
+            for cmd in ("load", "verify", "rollback"):
+                p = c.maprun(cmd, env=env)
+                expect(p.returncode == 1 and "belongs to Salesforce org" in p.stderr, cmd + " into another org", p)
+            expect(other.stats()["jobs_created"] == 0, "nothing was sent to the other org")
+        finally:
+            other.stop()
+    finally:
+        c.close()
+
+
 def test_bad_credentials():
     c = Ctx()
     try:

@@ -2586,7 +2586,11 @@ def main(argv=None):
     ap.add_argument("--max-batches", type=int, default=15000)
     ap.add_argument("--max-records", type=int, default=150000000)
     ap.add_argument("--data-storage-mb", type=int, default=1024)
+    ap.add_argument("--org-id", default=None, help="another org's 18-character id (a second org in tests)")
     a = ap.parse_args(argv)
+    if a.org_id:
+        global ORG_ID
+        ORG_ID = a.org_id
     try:
         emu = Emu(a)
         for d in a.sfdx:
