@@ -117,6 +117,7 @@ typedef struct Decl {
     char *keyfield;
     Span keyfield_span;
     Node *key;
+    bool key_match;   /* key match F = …: find by querying F, then insert or update (not an upsert) */
     MergePolicy merge;
     Span merge_span;
     Node **body;      /* rule statements, split branches or test steps */

@@ -436,6 +436,8 @@ static bool field_needed(const Emitter *e, const SfObject *o, const SfField *f)
         const Decl *r = e->prog->decls[i];
         if (r->kind != DECL_RULE || r->target != TGT_OBJECT || strcmp(r->object, o->name) != 0)
             continue;
+        if (r->keyfield && strcmp(r->keyfield, f->name) == 0)      /* a `key match` field */
+            return true;
         for (int j = 0; j < r->nbody; j++) {
             const Node *st = r->body[j];
             if (st->kind == N_ASSIGN && strcmp(st->str, f->name) == 0)
@@ -560,7 +562,7 @@ static void compile_rule(Emitter *e, const Decl *r)
     pr.object = PLAN_NONE;
     pr.section = r->section ? plan_str(p, r->section) : PLAN_NONE;
     pr.merge = (uint32_t)r->merge;
-    pr.flags = ast_split_of(e->prog, r) ? PR_SPLIT_MEMBER : 0;
+    pr.flags = (ast_split_of(e->prog, r) ? PR_SPLIT_MEMBER : 0) | (r->key_match ? PR_MATCH_KEY : 0);
     int line, col;
     srcloc_linecol(r->name_span.file, r->name_span.start, &line, &col);
     pr.line = (uint32_t)line;

@@ -606,14 +606,14 @@ static void record_rule(Sema *s, const Decl *r, SfObject *o)
     } else {
         SfField *kf = schema_field(o, r->keyfield);
         Ty kt = sema_use(s, sema_expr(s, r->key), r->key);
-        if (kf && !kf->external) {
+        if (kf && !kf->external && !r->key_match) {
             report(s, D_KEY_NOT_EXTERNAL, r->keyfield_span, "%s.%s is not an External ID field, so it cannot be an upsert key",
                    o->name, r->keyfield);
             if (kf->decl.file >= 0)
                 hint(s, "add `external unique` to the field declaration of %s.%s", o->name, r->keyfield);
             else
-                hint(s, "upsert by a custom field declared `external unique`, e.g. field %s.cio_id__c text(64) external unique",
-                     o->name);
+                hint(s, "upsert by a custom field declared `external unique`, e.g. field %s.cio_id__c text(64) external "
+                        "unique; or, where no custom field is possible, `key match %s = …`", o->name, r->keyfield);
         }
         if (kt.nullable || kt.k == TY_NULL) {
             report(s, D_REQUIRED_NULL, r->key->span, "the upsert key %s may be null, and a record without a key cannot be upserted",

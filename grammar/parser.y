@@ -278,6 +278,24 @@ rule_clauses
           if ($$->key) { dup_clause(ctx, @2, "key"); free($3); ast_free($5); }
           else { $$->keyfield = $3; $$->keyfield_span = @3; $$->key = $5; }
       }
+    | rule_clauses "key" IDENT IDENT '=' expr {
+          /* key match Field = e: no upsert; the org is searched by the field (see docs/language.md) */
+          $$ = $1;
+          if (strcmp($3, "match") != 0) {
+              diag_report(D_SYNTAX, @3, "expected '=' or 'match' after 'key %s'", $3);
+              diag_hint("write `key Field = …`, or `key match Field = …` for a field that is not an External ID");
+              ctx->nerrors++;
+              free($4);
+              ast_free($6);
+          } else if ($$->key) {
+              dup_clause(ctx, @2, "key");
+              free($4);
+              ast_free($6);
+          } else {
+              $$->keyfield = $4; $$->keyfield_span = @4; $$->key = $6; $$->key_match = true;
+          }
+          free($3);
+      }
     | rule_clauses "merge" IDENT {
           $$ = $1;
           MergePolicy m = strcmp($3, "first") == 0 ? MERGE_FIRST : strcmp($3, "last") == 0 ? MERGE_LAST

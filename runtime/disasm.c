@@ -130,7 +130,8 @@ void disasm_plan(const Plan *p, FILE *out)
             fprintf(out, " %s", plan_s(p, p->objects[r->object].name));
         else
             fprintf(out, " \"%s\"", plan_s(p, r->section));
-        fprintf(out, "%s%s\n  slots:", merges[r->merge], r->flags & PR_SPLIT_MEMBER ? " (split member)" : "");
+        fprintf(out, "%s%s%s\n  slots:", merges[r->merge], r->flags & PR_SPLIT_MEMBER ? " (split member)" : "",
+                r->flags & PR_MATCH_KEY ? " (match key)" : "");
         for (uint32_t s = 0; s < r->nslots; s++)
             fprintf(out, " %u=%s", s, plan_s(p, p->slots[r->first_slot + s].name));
         fputc('\n', out);

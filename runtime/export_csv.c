@@ -116,8 +116,12 @@ static int collect_columns(void *ctx, const void *k, size_t kl, const void *v, s
         return 0;
     }
     x->kept++;
+    if (x->opt->id_of)
+        column_index(x, "Id", "", true);       /* the record's Salesforce Id: an update */
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rec, "fields")) {
+        if (x->opt->skip_field && x->opt->skip_field(x->opt->ctx, f->string))
+            continue;                           /* no column: its cells are left out too */
         bool unres;
         char *name = column_name(x, f->string, f, &unres);
         column_index(x, name, f->string, true);
@@ -134,6 +138,8 @@ static void sort_columns(Export *x)
         for (int j = i; j > 0; j--) {
             const PlanField *a = object_field(x, x->col_field[j - 1]), *b = object_field(x, x->col_field[j]);
             long ia = a ? a - x->plan->fields : 1L << 30, ib = b ? b - x->plan->fields : 1L << 30;
+            ia = *x->col_field[j - 1] ? ia : -1;           /* Id first */
+            ib = *x->col_field[j] ? ib : -1;
             if (ia < ib || (ia == ib && strcmp(x->cols[j - 1], x->cols[j]) <= 0))
                 break;
             char *t = x->cols[j]; x->cols[j] = x->cols[j - 1]; x->cols[j - 1] = t;
@@ -240,6 +246,8 @@ static int write_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
         const cJSON *val = cJSON_GetObjectItemCaseSensitive(f, "key");
         value_text(cJSON_IsObject(f) && val ? val : f, nums[c], &vals[c]);
     }
+    if (x->opt->id_of)
+        vals[column_index(x, "Id", "", false)] = x->opt->id_of(x->opt->ctx, k, kl);
     x->linelen = 0;
     for (int i = 0; i < x->ncols; i++) {
         if (i)
@@ -360,7 +368,7 @@ int export_csv(const char *dir, const char *outdir, size_t max_bytes)
         char stem[256];
         uint32_t oi = plan.load_order[i];
         snprintf(stem, sizeof stem, "%02u-%s", i + 1, plan_s(&plan, plan.objects[oi].name));
-        ExportOptions opt = {max_bytes, 0, NULL, NULL, stem, (int)i + 1};
+        ExportOptions opt = {.max_bytes = max_bytes, .stem = stem, .order = (int)i + 1};
         cJSON *o = export_object_csv(st, &plan, oi, outdir, &opt);
         if (!o) {
             rc = -1;

@@ -25,6 +25,12 @@ typedef struct ExportOptions {
     void *ctx;
     const char *stem;           /* OUTDIR/STEM.csv, OUTDIR/STEM.part2.csv, … */
     int order;                  /* > 0: the manifest entry's "order" */
+    /* When set, an "Id" column comes first, with this record's Salesforce Id
+    ** (an update job); called for records keep() accepted. */
+    const char *(*id_of)(void *ctx, const void *key, size_t klen);
+    /* When set, fields it answers true for get no column (an update leaves
+    ** out the fields Salesforce lets one set only on create). */
+    bool (*skip_field)(void *ctx, const char *field);
 } ExportOptions;
 
 /* One object's records.  Returns its manifest entry ({"object","columns",

@@ -58,6 +58,16 @@ typedef struct Loader {
 
 /* ---- preflight */
 
+/* Is the object keyed with `key match` (no External ID: insert or update by Id)? */
+static bool match_key(const Plan *p, uint32_t oi)
+{
+    for (uint32_t r = 0; r < p->nrules; r++)
+        if (p->rules[r].target == PT_OBJECT && p->rules[r].object == oi && (p->rules[r].flags & PR_MATCH_KEY))
+            return true;
+    return false;
+}
+
+
 static bool compatible(unsigned plan_type, const char *sf_type)
 {
     static const char *const text[] = {"string", "textarea", "email", "phone", "url", "picklist",
@@ -135,7 +145,8 @@ static void check_field(Loader *L, uint32_t oi, const PlanField *f, const cJSON 
     if (f->length && len > 0 && len < f->length && t && strcmp(t, "picklist") != 0)
         problem(list, "%s.%s holds %.0f characters in the org, but the plan writes up to %u", obj, name, len,
                 f->length);
-    if (key && strcmp(key, name) == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(df, "externalId")))
+    if (key && strcmp(key, name) == 0 && !match_key(p, oi)
+        && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(df, "externalId")))
         problem(list, "%s.%s is the upsert key but is not marked External ID in the org", obj, name);
 }
 
@@ -329,10 +340,19 @@ static int on_row(void *ctx, const cJSON *job, const JobResult *r)
 
 /* ---- what to send */
 
+/* Which records one export takes: those whose key Salesforce does not hold
+** yet, and those it does (known Id: loaded before, or in the org before the
+** migration).  Known ones leave out the fields that can only be set on
+** create; for an object keyed with `key match` they are updated by Id, new
+** ones inserted. */
+typedef enum { PICK_NEW, PICK_KNOWN } PickPart;
+
 typedef struct Pick {
     Loader *L;
     unsigned long long unchanged, blocked;
     bool counting;
+    PickPart part;
+    char id[32];                /* id_of's answer */
 } Pick;
 
 typedef enum { PARENTS_LOADED, PARENT_FAILED, NO_PARENT } Parents;
@@ -391,6 +411,20 @@ static Verdict verdict(Loader *L, const void *key, size_t klen, const cJSON *rec
     return v;
 }
 
+/* The Salesforce Id a key already has: loaded by this migration, or in the
+** org before it (the snapshot); NULL if none. */
+static const char *known_id(Loader *L, const void *key, size_t klen, char *out, size_t n)
+{
+    cJSON *v = state_get_json(L->st, DB_LOADED, key, klen);
+    if (!v)
+        v = state_get_json(L->st, DB_PRIOR, key, klen);
+    const char *id = v ? jstr(v, "id") : NULL;
+    if (id)
+        snprintf(out, n, "%s", id);
+    cJSON_Delete(v);
+    return id ? out : NULL;
+}
+
 static bool keep(void *ctx, const void *key, size_t klen, const cJSON *rec)
 {
     Pick *pk = ctx;
@@ -399,7 +433,26 @@ static bool keep(void *ctx, const void *key, size_t klen, const cJSON *rec)
         pk->unchanged += v == UNCHANGED;
         pk->blocked += v == BLOCKED;
     }
-    return v == SEND;
+    if (v != SEND)
+        return false;
+    bool known = known_id(pk->L, key, klen, pk->id, sizeof pk->id) != NULL;
+    return pk->part == PICK_KNOWN ? known : !known;
+}
+
+static const char *id_of(void *ctx, const void *key, size_t klen)
+{
+    Pick *pk = ctx;
+    return known_id(pk->L, key, klen, pk->id, sizeof pk->id);
+}
+
+/* A field Salesforce lets one set on create only (describe: not updateable). */
+static bool create_only(void *ctx, const char *field)
+{
+    Pick *pk = ctx;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(pk->L->describes, pk->L->obj);
+    const cJSON *df = describe_field(d, field);
+    return df && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(df, "updateable"))
+        && strcasecmp(field, pk->L->extf) != 0;
 }
 
 
@@ -596,7 +649,7 @@ static int write_keys(Loader *L, const char *csvpath, const char *keyspath)
     return fclose(out) == 0 && rc == 0 && col >= 0 ? 0 : -1;
 }
 
-static int send_file(Loader *L, const char *file, double rows)
+static int send_file(Loader *L, const char *file, double rows, PickPart part, bool match)
 {
     char from[4400], csv[4400], keys[4400];
     snprintf(from, sizeof from, "%s/%s", L->J.dir, file);
@@ -609,8 +662,9 @@ static int send_file(Loader *L, const char *file, double rows)
     cJSON *spec = cJSON_CreateObject();
     cJSON_AddStringToObject(spec, "phase", "load");
     cJSON_AddStringToObject(spec, "object", L->obj);
-    cJSON_AddStringToObject(spec, "operation", "upsert");
-    cJSON_AddStringToObject(spec, "external_id", L->extf);
+    cJSON_AddStringToObject(spec, "operation", !match ? "upsert" : part == PICK_NEW ? "insert" : "update");
+    if (!match)
+        cJSON_AddStringToObject(spec, "external_id", L->extf);
     cJSON_AddStringToObject(spec, "match", L->extf);
     int rc = jobs_submit(&L->J, seq, spec, rows);
     cJSON_Delete(spec);
@@ -636,6 +690,37 @@ static cJSON *counts_json(const Counts *c)
     return o;
 }
 
+/* Exports one part of what is left to send and sends it, a job per file. */
+static int send_part(Loader *L, uint32_t oi, PickPart part, bool first)
+{
+    bool match = match_key(&L->plan, oi);
+    Pick pk = {L, 0, 0, first && part == PICK_NEW, part, ""};
+    char stem[64];
+    snprintf(stem, sizeof stem, "pending-%s", L->obj);
+    ExportOptions opt = {.max_bytes = L->o->job_bytes, .max_rows = L->o->job_rows, .keep = keep, .ctx = &pk,
+                         .stem = stem, .id_of = part == PICK_KNOWN && match ? id_of : NULL,
+                         .skip_field = part == PICK_KNOWN ? create_only : NULL};
+    cJSON *m = export_object_csv(L->st, &L->plan, oi, L->J.dir, &opt);
+    if (!m) {
+        L->J.fatal = true;
+        return -1;
+    }
+    if (pk.counting)
+        L->c.unchanged = pk.unchanged;
+    const cJSON *f, *files = cJSON_GetObjectItemCaseSensitive(m, "files");
+    int job = 0, njobs = cJSON_GetArraySize(files), rc = 0;
+    cJSON_ArrayForEach(f, files) {
+        if (L->o->progress)             /* a terminal: say where a long load is */
+            fprintf(stderr, "\r  %s: job %d of %d (%.0f rows) ...", L->obj, ++job, njobs, jnum(f, "rows"));
+        if (rc == 0)
+            rc = send_file(L, jstr(f, "path"), jnum(f, "rows"), part, match);
+    }
+    if (L->o->progress && njobs)
+        fprintf(stderr, "\r%*s\r", 60, "");
+    cJSON_Delete(m);
+    return rc;
+}
+
 static int load_object(Loader *L, uint32_t oi)
 {
     L->oi = oi;
@@ -649,30 +734,11 @@ static int load_object(Loader *L, uint32_t oi)
     int rc = sv.send_new ? snapshot(L) : 0;
     survey_free(&sv);
     for (int round = 0; rc == 0 && round < L->o->max_attempts + 1; round++) {
-        Pick pk = {L, 0, 0, round == 0};
-        char stem[64];
-        snprintf(stem, sizeof stem, "pending-%s", L->obj);
-        ExportOptions opt = {L->o->job_bytes, L->o->job_rows, keep, &pk, stem, 0};
-        cJSON *m = export_object_csv(L->st, &L->plan, oi, L->J.dir, &opt);
-        if (!m) {
-            L->J.fatal = true;
-            return -1;
-        }
-        if (round == 0)
-            L->c.unchanged = pk.unchanged;
         unsigned long long retried = L->c.retried, before = L->c.created + L->c.updated + L->c.failed;
         unsigned long long sent = L->c.sent;
-        const cJSON *f, *files = cJSON_GetObjectItemCaseSensitive(m, "files");
-        int job = 0, njobs = cJSON_GetArraySize(files);
-        cJSON_ArrayForEach(f, files) {
-            if (L->o->progress)             /* a terminal: say where a long load is */
-                fprintf(stderr, "\r  %s: job %d of %d (%.0f rows) ...", L->obj, ++job, njobs, jnum(f, "rows"));
-            if (rc == 0)
-                rc = send_file(L, jstr(f, "path"), jnum(f, "rows"));
-        }
-        if (L->o->progress && njobs)
-            fprintf(stderr, "\r%*s\r", 60, "");
-        cJSON_Delete(m);
+        rc = send_part(L, oi, PICK_NEW, round == 0);
+        if (rc == 0)
+            rc = send_part(L, oi, PICK_KNOWN, round == 0);
         if (rc < 0 || L->c.sent == sent)
             break;                                  /* nothing was left to send */
         bool all_settled = L->c.created + L->c.updated + L->c.failed - before == L->c.sent - sent;

@@ -88,7 +88,10 @@ typedef struct PlanSlot {
     uint32_t name;        /* string: the field's or column's name */
 } PlanSlot;
 
-enum { PR_SPLIT_MEMBER = 1 };
+enum {
+    PR_SPLIT_MEMBER = 1,
+    PR_MATCH_KEY = 2    /* key match: the loader finds records by querying the key, inserts or updates */
+};
 
 typedef struct PlanRule {
     uint32_t name;        /* string */

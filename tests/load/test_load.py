@@ -385,6 +385,34 @@ def test_preflight_not_createable():
         c.close()
 
 
+def test_key_match_inserts_then_updates_by_id():
+    """EmailTemplate has no External ID: `key match DeveloperName` finds templates by query."""
+    c = Ctx()
+    try:
+        extra = os.path.join(c.tmp, "transactional_content.ndjson")
+        with open(extra, "w") as f:
+            f.write('{"id":1,"transactional_message_id":3,"name":"Reset","type":"email","subject":"Reset",'
+                    '"body":"<p>Reset</p>"}\n{"id":2,"transactional_message_id":3,"name":"Reset B","type":"email",'
+                    '"subject":"Reset B","body":"<p>B</p>"}\n')
+        run([MAPRUN, "stage", c.plan, "--state", c.state] + INPUTS + [extra], cwd=FIXTURES, check=True)
+        emu = c.start()
+        folder = [u for u in emu.records("User") if u["Username"] == "migration.user@example.com"][0]["Id"]
+        emu.admin("POST", "records/EmailTemplate", [{"Name": "Old", "DeveloperName": "cio_transactional_3_2",
+                                                     "FolderId": folder, "TemplateType": "custom", "Subject": "Old"}])
+        p = c.maprun("load")
+        expect(p.returncode == 0 and re.search(r"EmailTemplate\s+sent 2: created 1, updated 1", p.stdout),
+               "one template inserted, the existing one updated by Id", p)
+        names = sorted(t["DeveloperName"] for t in emu.records("EmailTemplate"))
+        expect(names == ["cio_transactional_3_1", "cio_transactional_3_2"], "no duplicate template: %s" % names)
+        expect(c.maprun("verify").returncode == 0, "verify the templates")
+        expect(emu.stats()["jobs_created"] - 4 == 2, "an insert job and an update job for EmailTemplate")
+        p = c.maprun("rollback")
+        left = emu.records("EmailTemplate")
+        expect(p.returncode == 0 and [t["Subject"] for t in left] == ["Old"], "rollback restores the old template", p)
+    finally:
+        c.close()
+
+
 def test_preflight_existing_record_missing():
     c = Ctx()
     try:
