@@ -203,6 +203,7 @@ int schema_load_describe(Schema *s, int file)
         return -1;
     }
     SfObject *o = schema_add_object(s, name, jbool(root, "custom", false));
+    o->no_custom_fields = !jbool(root, "customFieldsAllowed", true);
     const cJSON *jf;
     cJSON_ArrayForEach(jf, fields)
         load_field(o, jf);

@@ -39,6 +39,7 @@ typedef struct SfObject {
     SfField **fields;
     int nfields;
     bool custom;
+    bool no_custom_fields;    /* describe "customFieldsAllowed": false (mapc's key): EmailTemplate, Note */
 } SfObject;
 
 typedef struct Schema {

@@ -227,6 +227,13 @@ static SfField *declare(Sema *s, const char *object, Span object_at, const char 
         sema_object(s, object, object_at);            /* reports it */
         return NULL;
     }
+    if (o->no_custom_fields) {
+        report(s, D_NO_CUSTOM_FIELDS, object_at, "%s takes no custom fields: Salesforce would refuse to deploy %s.%s",
+               object, object, name);
+        hint(s, "keep the value in a standard field, and key the rule with `key match` on a unique standard "
+                "field such as DeveloperName");
+        return NULL;
+    }
     const char *why;
     if (!sema_api_name_valid(name, &why)) {
         report(s, D_INVALID_API_NAME, name_at, "'%s' is not a valid custom field name: %s", name, why);

@@ -398,8 +398,9 @@ class Schema:
                 if audit and g["name"] in AUDIT_FIELDS:
                     g["createable"] = True
                 fields[g["name"]] = g
-            meta = {k: v for k, v in d.items() if k != "fields"}
-            self.objects[d["name"]] = {"meta": meta, "fields": fields}
+            meta = {k: v for k, v in d.items() if k not in ("fields", "customFieldsAllowed")}
+            self.objects[d["name"]] = {"meta": meta, "fields": fields,
+                                       "custom_fields": d.get("customFieldsAllowed", True)}
         self.reindex()
 
     def reindex(self):
@@ -532,6 +533,8 @@ class Schema:
             real = {k.lower(): k for k in objects}.get(oname.lower())
             if real is None:
                 raise DeployError("CustomField %s.%s: object %s does not exist" % (oname, md.get("fullName"), oname))
+            if not objects[real].get("custom_fields", True):
+                raise DeployError("CustomField %s.%s: %s does not support custom fields" % (real, md.get("fullName"), real))
             f = build_custom_field(real, md, objects)
             o = objects[real]
             old = {k.lower(): k for k in o["fields"]}.get(f["name"].lower())

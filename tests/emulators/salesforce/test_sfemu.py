@@ -307,6 +307,7 @@ def deploy_validation(e):
         ([("Lead", "Ext__c", "Date", "<externalId>true</externalId>")], "externalId/unique"),
         ([("Lead", "A" * 41 + "__c", "Text", "<length>5</length>")], "at most 40"),
         ([("Nope", "X__c", "Text", "<length>5</length>")], "does not exist"),
+        ([("EmailTemplate", "Key__c", "Text", "<length>5</length>")], "does not support custom fields"),
     ]
     for fields, msg in cases:
         d = tempfile.mkdtemp(dir=e.dir)
