@@ -2,6 +2,13 @@
 ** stage: the LMDB wrapper.  One write transaction is kept open and
 ** committed in batches, which is what makes staging fast; a read made while
 ** writing goes through the same transaction, so it sees the batch.
+**
+** Not MDB_WRITEMAP: a batch's pages are built in LMDB's own buffers (reused
+** from one batch to the next) and written with pwrite at commit, so the
+** process maps only the pages it reads.  Written through the map, every page
+** a batch touched was faulted in (the file is sparse, so each fault also
+** zeroed a read-ahead window) and stayed resident until dropped, and the
+** number of distinct pages grew with the file.
 */
 #define _DEFAULT_SOURCE   /* madvise(MADV_DONTNEED): POSIX's variant is advisory only */
 #include "stage.h"
@@ -107,7 +114,7 @@ int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errle
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, MAP_SIZE);
     if (!rc)
-        rc = mdb_env_open(st->env, dir, write ? MDB_WRITEMAP | MDB_NOSYNC | MDB_NOMETASYNC : MDB_RDONLY, 0666);
+        rc = mdb_env_open(st->env, dir, write ? MDB_NOSYNC | MDB_NOMETASYNC : MDB_RDONLY, 0666);
     if (rc || open_dbs(st) < 0) {
         snprintf(err, errlen, "cannot open the state in %s: %s", dir, rc ? mdb_strerror(rc) : st->err);
         stage_close(st);
@@ -204,10 +211,10 @@ static void find_map(Stage *st)
 }
 
 /*
-** Every page LMDB touched is in the file (or the page cache, for pages not
-** yet written back): the map is shared, so dropping its pages from this
-** process loses nothing, and LMDB faults back in what it reads next.  Done
-** after each batch, this bounds memory by what one batch touches.
+** The map is read-only and shared (LMDB writes with pwrite), so dropping its
+** pages from this process loses nothing, and LMDB faults back in what it
+** reads next.  Done after each batch and every few thousand record reads,
+** this bounds memory by what one batch reads.
 */
 static void drop_map_pages(Stage *st)
 {
