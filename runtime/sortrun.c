@@ -32,6 +32,12 @@ typedef struct RunIndex {
     FILE *f;               /* open for lookups */
 } RunIndex;
 
+/* A hash table slot: the pair's index + 1 (0: empty) and 32 bits of its key's hash,
+** so that a probe rarely has to look at a pair that is not the one. */
+typedef struct Slot {
+    uint32_t at, tag;
+} Slot;
+
 struct SortRuns {
     char *dir, *name;
     size_t mem, used;
@@ -40,8 +46,9 @@ struct SortRuns {
     size_t npairs, cap;
     uint64_t seq;
     int nruns;
-    int32_t *slots;        /* hash table over pairs (index + 1; 0 empty), for lookups */
+    Slot *slots;           /* hash table over pairs, for lookups (only once sr_get was called) */
     size_t nslots;
+    bool hashed;           /* sr_get was called: keep the table up to date */
     RunIndex *runs;        /* per spilled run */
     unsigned char *got;    /* the last looked-up value */
     size_t gotcap;
@@ -79,32 +86,61 @@ static void clear_buffer(SortRuns *s)
     s->npairs = 0;
     s->used = 0;
     if (s->slots)
-        memset(s->slots, 0, sizeof(int32_t) * s->nslots);
+        memset(s->slots, 0, sizeof(Slot) * s->nslots);
 }
 
+/*
+** A key's hash: 8 bytes at a time, each word folded in with a multiply and
+** a rotate, then mixed (the finaliser of MurmurHash3).  Keys of one object
+** share long prefixes, so every byte counts, but a byte-at-a-time loop was
+** a visible part of staging.
+*/
 static uint64_t hash_key(const void *key, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const unsigned char *)key)[i]) * 1099511628211ull;
-    return h;
+    const unsigned char *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    for (; n >= 8; n -= 8, p += 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h = h << 29 | h >> 35;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ h >> 33;
+}
+
+static void hash_add(SortRuns *s, size_t i);
+
+/* Grow the table (or make it) so that it stays at most half full; re-index the buffer. */
+static void hash_grow(SortRuns *s, size_t want)
+{
+    size_t n = s->nslots ? s->nslots : 8192;
+    while (want * 2 > n)
+        n *= 2;
+    if (n == s->nslots)
+        return;
+    free(s->slots);
+    s->nslots = n;
+    s->slots = calloc(n, sizeof(Slot));
+    for (size_t j = 0; j < s->npairs; j++)
+        hash_add(s, j);
 }
 
 /* Index pair i in the hash table (a later pair with the same key replaces it). */
 static void hash_add(SortRuns *s, size_t i)
 {
-    if (s->npairs * 2 > s->nslots) {
-        free(s->slots);
-        s->nslots = s->nslots ? s->nslots * 2 : 8192;
-        s->slots = calloc(s->nslots, sizeof(int32_t));
-        for (size_t j = 0; j + 1 < s->npairs; j++)
-            hash_add(s, j);
-    }
     const Pair *p = s->pairs[i];
-    for (size_t h = hash_key(p->data, p->klen) & (s->nslots - 1);; h = (h + 1) & (s->nslots - 1)) {
-        int32_t at = s->slots[h];
-        if (at == 0 || cmp_keys(s->pairs[at - 1]->data, s->pairs[at - 1]->klen, p->data, p->klen) == 0) {
-            s->slots[h] = (int32_t)i + 1;
+    uint64_t h = hash_key(p->data, p->klen);
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t at = h & (s->nslots - 1);; at = (at + 1) & (s->nslots - 1)) {
+        Slot *sl = &s->slots[at];
+        if (sl->at == 0 || (sl->tag == tag && cmp_keys(s->pairs[sl->at - 1]->data, s->pairs[sl->at - 1]->klen,
+                                                       p->data, p->klen) == 0)) {
+            sl->at = (uint32_t)i + 1;
+            sl->tag = tag;
             return;
         }
     }
@@ -166,7 +202,12 @@ int sr_add(SortRuns *s, const void *key, size_t klen, const void *val, size_t vl
         s->pairs = realloc(s->pairs, sizeof(Pair *) * s->cap);
     }
     s->pairs[s->npairs++] = p;
-    hash_add(s, s->npairs - 1);
+    if (s->hashed) {
+        if (s->npairs * 2 > s->nslots)
+            hash_grow(s, s->npairs);
+        else
+            hash_add(s, s->npairs - 1);
+    }
     s->used += need;
     return 0;
 }
@@ -248,16 +289,20 @@ static int run_get(SortRuns *s, RunIndex *ri, const void *key, size_t klen, cons
 
 int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *vlen)
 {
-    if (s->nslots) {
-        for (size_t h = hash_key(key, klen) & (s->nslots - 1);; h = (h + 1) & (s->nslots - 1)) {
-            int32_t at = s->slots[h];
-            if (at == 0)
-                break;
-            const Pair *p = s->pairs[at - 1];
-            if (cmp_keys(p->data, p->klen, key, klen) == 0) {
-                *val = keep(s, p->data + p->klen, p->vlen, vlen);
-                return 1;
-            }
+    if (!s->hashed) {                       /* the first lookup: from now on the buffer is indexed */
+        s->hashed = true;
+        hash_grow(s, s->npairs);
+    }
+    uint64_t h = hash_key(key, klen);
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t at = h & (s->nslots - 1);; at = (at + 1) & (s->nslots - 1)) {
+        const Slot *sl = &s->slots[at];
+        if (sl->at == 0)
+            break;
+        const Pair *p = s->pairs[sl->at - 1];
+        if (sl->tag == tag && cmp_keys(p->data, p->klen, key, klen) == 0) {
+            *val = keep(s, p->data + p->klen, p->vlen, vlen);
+            return 1;
         }
     }
     for (int i = s->nruns - 1; i >= 0; i--) {
