@@ -11,11 +11,13 @@
 ** number of distinct pages grew with the file.
 */
 #define _DEFAULT_SOURCE   /* madvise(MADV_DONTNEED): POSIX's variant is advisory only */
+#define _GNU_SOURCE       /* sync_file_range (Linux) */
 #include "stage.h"
 #include "plan.h"
 #include "sortrun.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +225,23 @@ static void drop_map_pages(Stage *st)
 }
 
 /*
+** The batches are written without a sync (MDB_NOSYNC); stage_commit syncs
+** once at the end.  Starting the disk writes after each batch lets them run
+** while the next records are mapped, instead of all of them at that sync
+** (which was a tenth of the run).  Linux only; a hint, so errors are ignored.
+*/
+static void start_writeback(Stage *st)
+{
+#ifdef __linux__
+    mdb_filehandle_t fd;
+    if (mdb_env_get_fd(st->env, &fd) == 0)
+        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)st;
+#endif
+}
+
+/*
 ** The map must hold the whole database.  Between batches (no transaction
 ** open) it doubles whenever the data passes half of it, so the next batch
 ** always fits and small states stay small in address space.
@@ -291,6 +310,7 @@ static int put(Stage *st, StageDb db, const void *key, size_t klen, const void *
         st->pending = 0;
         if ((rc = mdb_txn_commit(t)) != 0)
             return lmdb_fail(st, rc, "commit");
+        start_writeback(st);
         drop_map_pages(st);
         return grow_map(st);
     }
