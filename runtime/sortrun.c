@@ -95,7 +95,7 @@ static void clear_buffer(SortRuns *s)
 ** share long prefixes, so every byte counts, but a byte-at-a-time loop was
 ** a visible part of staging.
 */
-static uint64_t hash_key(const void *key, size_t n)
+uint64_t sr_hash(const void *key, size_t n)
 {
     const unsigned char *p = key;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
@@ -133,7 +133,7 @@ static void hash_grow(SortRuns *s, size_t want)
 static void hash_add(SortRuns *s, size_t i)
 {
     const Pair *p = s->pairs[i];
-    uint64_t h = hash_key(p->data, p->klen);
+    uint64_t h = sr_hash(p->data, p->klen);
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t at = h & (s->nslots - 1);; at = (at + 1) & (s->nslots - 1)) {
         Slot *sl = &s->slots[at];
@@ -293,7 +293,7 @@ int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *
         s->hashed = true;
         hash_grow(s, s->npairs);
     }
-    uint64_t h = hash_key(key, klen);
+    uint64_t h = sr_hash(key, klen);
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t at = h & (s->nslots - 1);; at = (at + 1) & (s->nslots - 1)) {
         const Slot *sl = &s->slots[at];

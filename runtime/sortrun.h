@@ -9,6 +9,7 @@
 #define MAPRUN_SORTRUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct SortRuns SortRuns;
 
@@ -23,5 +24,7 @@ int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *
 typedef int (*SortEmit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
 int sr_finish(SortRuns *s, SortEmit fn, void *ctx);
 void sr_free(SortRuns *s);
+/* The hash of a key that the lookups use (64 bits, well mixed; fast on short keys). */
+uint64_t sr_hash(const void *key, size_t n);
 
 #endif

@@ -47,7 +47,7 @@ typedef struct Run {
     unsigned long long total, quarantined;
     char key[4096];
     JBuf val;                 /* the value being written */
-    uint8_t *bloom;           /* the record keys staged so far, as a Bloom filter (fixed size) */
+    uint64_t *bloom;          /* the record keys staged so far, as a Bloom filter (fixed size) */
     SortRuns *refs;           /* references, sorted on disk and appended at the end */
     bool refs_failed;
     char **rule_json;         /* each rule's name as a JSON string */
@@ -95,13 +95,40 @@ static size_t make_key(Run *r, int n, const char *const *parts)
 }
 
 
+/* v in decimal, NUL-terminated; returns the length (out holds 21 bytes). */
+static size_t fmt_ulong(char *out, unsigned long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/* A line number as keys hold it: printf's "%012ld", without printf (out holds 24 bytes). */
+static void fmt_line(char *out, long line)
+{
+    if (line < 0 || line > 999999999999L) {
+        snprintf(out, 24, "%012ld", line);
+        return;
+    }
+    for (int i = 11; i >= 0; i--, line /= 10)
+        out[i] = (char)('0' + line % 10);
+    out[12] = '\0';
+}
+
+
 /* ---- quarantine entries */
 
 static void put_quarantine(Run *r, const char *kind, const char *file, long line, const char *rule, const char *at,
                            const char *code, const char *message, const char *raw, size_t rawlen, bool raw_is_text)
 {
     char lines[24];
-    snprintf(lines, sizeof lines, "%012ld", line);
+    fmt_line(lines, line);
     const char *parts[] = {file, lines};
     size_t klen = make_key(r, 2, parts);
     JBuf *v = &r->val;
@@ -149,7 +176,8 @@ static const char *object_of(const Run *r, const MapEmit *e)
 /*
 ** Staging starts from an empty state, so a key the Bloom filter has never
 ** seen is new, and most records need no lookup at all.  16 MiB of bits: a
-** false positive only costs one lookup, and memory does not grow.
+** false positive only costs one lookup, and memory does not grow.  Blocked:
+** a key's three bits are in one 64-bit word, so a test is one cache miss.
 */
 #define BLOOM_BITS ((uint64_t)1 << 27)
 
@@ -164,15 +192,11 @@ static uint64_t fnv1a_n(const char *s, size_t n)
 /* Was the key (maybe) staged before?  Adds it either way. */
 static bool bloom_seen(Run *r, const char *key, size_t klen)
 {
-    uint64_t h = fnv1a_n(key, klen);
-    uint64_t h1 = h & 0xFFFFFFFFu, h2 = (h >> 32) | 1;
-    bool seen = true;
-    for (uint64_t i = 0; i < 3; i++) {
-        uint64_t bit = (h1 + i * h2) % BLOOM_BITS;
-        uint8_t mask = (uint8_t)(1u << (bit & 7));
-        seen &= (r->bloom[bit >> 3] & mask) != 0;
-        r->bloom[bit >> 3] |= mask;
-    }
+    uint64_t h = sr_hash(key, klen);
+    uint64_t *word = &r->bloom[h & (BLOOM_BITS / 64 - 1)];
+    uint64_t mask = (uint64_t)1 << (h >> 40 & 63) | (uint64_t)1 << (h >> 46 & 63) | (uint64_t)1 << (h >> 52 & 63);
+    bool seen = (*word & mask) == mask;
+    *word |= mask;
     return seen;
 }
 
@@ -260,9 +284,12 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     if (seen && rule->merge == PM_FILL && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1)
         fields = filled = fill(old, oldlen, e->json);
     JBuf *v = begin_value(r, e, src);
-    char hash[40];
-    snprintf(hash, sizeof hash, ",\"hash\":\"%016llx\",\"fields\":", (unsigned long long)fnv1a_n(fields, strlen(fields)));
-    jb_cstr(v, hash);
+    static const char hex[] = "0123456789abcdef";
+    char hash[] = ",\"hash\":\"0123456789abcdef\",\"fields\":";
+    uint64_t h = fnv1a_n(fields, strlen(fields));
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        hash[9 + i] = hex[h & 15];
+    jb_raw(v, hash, sizeof hash - 1);
     jb_cstr(v, fields);
     jb_raw(v, "}", 1);
     klen = make_key(r, 2, parts);
@@ -276,7 +303,7 @@ static void put_entry(Run *r, const MapEmit *e, const char *file, long line, con
     static const char *const targets[] = {"object", "inventory", "flag", "exclude"};
     const PlanRule *rule = &r->plan->rules[e->rule];
     char lines[24];
-    snprintf(lines, sizeof lines, "%012ld", line);
+    fmt_line(lines, line);
     const char *parts[] = {targets[rule->target], plan_s(r->plan, rule->section), file, lines,
                            plan_s(r->plan, rule->name)};
     size_t klen = make_key(r, 5, parts);
@@ -292,8 +319,18 @@ static void stage_record(Run *r, const MapKind *mk, KindCount *kc, const InputRe
 {
     MapResult res;
     mapper_run(r->mapper, mk, rec->json, &res);
-    char src[600];
-    snprintf(src, sizeof src, "%s:%ld", file, rec->line);
+    char src[600];              /* "FILE:LINE", as snprintf("%s:%ld") would cut it */
+    size_t n = strlen(file);
+    n = n < sizeof src - 1 ? n : sizeof src - 1;
+    memcpy(src, file, n);
+    if (n < sizeof src - 1)
+        src[n++] = ':';
+    char digits[24];
+    size_t nd = rec->line < 0 ? (size_t)snprintf(digits, sizeof digits, "%ld", rec->line)
+                              : fmt_ulong(digits, (unsigned long long)rec->line);
+    nd = nd < sizeof src - 1 - n ? nd : sizeof src - 1 - n;
+    memcpy(src + n, digits, nd);
+    src[n + nd] = '\0';
     const char *holder = NULL;
     uint32_t culprit = PLAN_NONE;
     for (uint32_t i = 0; res.outcome == MO_OUTPUT && i < res.nemits && !holder; i++)
@@ -485,7 +522,7 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     r.rule_emitted = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_quarantined = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_json = calloc(plan.nrules + 1, sizeof(char *));
-    r.bloom = calloc(BLOOM_BITS / 8, 1);
+    r.bloom = calloc(BLOOM_BITS / 64, sizeof(uint64_t));
     r.refs = sr_new(dir, "refs", (size_t)8 << 20);
     for (uint32_t i = 0; i < plan.nrules; i++)
         r.rule_json[i] = jb_quote(plan_s(&plan, plan.rules[i].name));
