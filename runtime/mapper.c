@@ -340,7 +340,7 @@ void mapper_run(Mapper *m, const MapKind *k, const cJSON *record, MapResult *res
     memset(res, 0, sizeof *res);
     res->emits = m->emits;
     res->rule = PLAN_NONE;
-    arena_reset(m->vm->arena);
+    vm_begin_record(m->vm);
     bool excluded = false, decided = false;
     for (uint32_t i = 0; k && i < k->nsplits; i++) {
         const PlanSplit *sp = &m->plan->splits[k->splits[i]];
