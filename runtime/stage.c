@@ -35,6 +35,8 @@ struct Stage {
     MDB_env *env;
     MDB_dbi dbi[DB__COUNT];
     MDB_txn *txn;        /* the open transaction (write mode), or NULL */
+    MDB_cursor *tail[DB__COUNT];    /* per database, a cursor kept at its last entry for appends
+                                    ** (or NULL); LMDB frees them when the transaction ends */
     bool write;
     int pending;
     bool failed;         /* sticky: a write failed; the run must not claim success */
@@ -60,6 +62,12 @@ static int lmdb_fail(Stage *st, int rc, const char *what)
 const char *stage_error(const Stage *st)
 {
     return st->err;
+}
+
+/* The transaction ends: its cursors go with it. */
+static void forget_cursors(Stage *st)
+{
+    memset(st->tail, 0, sizeof st->tail);
 }
 
 static int begin(Stage *st)
@@ -134,6 +142,7 @@ int stage_commit(Stage *st)
         return 0;
     int rc = st->write ? mdb_txn_commit(st->txn) : (mdb_txn_abort(st->txn), 0);
     st->txn = NULL;
+    forget_cursors(st);
     st->pending = 0;
     if (rc)
         return lmdb_fail(st, rc, "commit");
@@ -165,6 +174,7 @@ void stage_close(Stage *st)
     sr_free(st->index);
     if (st->txn)
         mdb_txn_abort(st->txn);
+    forget_cursors(st);
     if (st->env)
         mdb_env_close(st->env);
     free(st);
@@ -178,6 +188,9 @@ int stage_clear(Stage *st)
     sr_free(st->index);
     st->index = sr_new(st->dir, "index", (size_t)16 << 20);   /* a fresh state: the index is built sorted */
     for (int i = 0; i < DB__COUNT; i++) {
+        if (st->tail[i])
+            mdb_cursor_close(st->tail[i]);
+        st->tail[i] = NULL;
         int rc = mdb_drop(st->txn, st->dbi[i], 0);
         if (rc)
             return lmdb_fail(st, rc, "clear");
@@ -262,6 +275,24 @@ static int grow_map(Stage *st)
     return 0;
 }
 
+/*
+** Append k/v to db through its tail cursor: LMDB finds the last page from
+** the cursor instead of searching the tree from the root (and the dirty
+** page list at each level) for every entry, which is most of an append's
+** cost.  Any other write to db drops the cursor first (see put).
+*/
+static int append_at_tail(Stage *st, StageDb db, MDB_val *k, MDB_val *v)
+{
+    if (!st->tail[db]) {
+        int rc = mdb_cursor_open(st->txn, st->dbi[db], &st->tail[db]);
+        if (rc) {
+            st->tail[db] = NULL;
+            return rc;
+        }
+    }
+    return mdb_cursor_put(st->tail[db], k, v, MDB_APPEND);
+}
+
 static void seq_key(uint64_t seq, unsigned char out[8])
 {
     for (int i = 7; i >= 0; i--, seq >>= 8)
@@ -279,7 +310,7 @@ static int put_record(Stage *st, MDB_val *k, MDB_val *v)
     unsigned char seq[8];
     seq_key(st->next_seq++, seq);
     MDB_val sk = {sizeof seq, seq};
-    int rc = mdb_put(st->txn, st->dbi[DB_LOG], &sk, v, MDB_APPEND);
+    int rc = append_at_tail(st, DB_LOG, &sk, v);
     if (!rc && st->index)
         rc = sr_add(st->index, k->mv_data, k->mv_size, seq, sizeof seq) < 0 ? EIO : 0;
     else if (!rc)
@@ -299,14 +330,20 @@ static int put(Stage *st, StageDb db, const void *key, size_t klen, const void *
     if (begin(st) < 0)
         return -1;
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    if (!(flags & MDB_APPEND) && st->tail[db]) {    /* a write elsewhere: the cursor could be stale */
+        mdb_cursor_close(st->tail[db]);
+        st->tail[db] = NULL;
+    }
     int rc = db == DB_RECORDS && !(flags & MDB_APPEND) ? put_record(st, &k, &v)
-                                                      : mdb_put(st->txn, st->dbi[db], &k, &v, flags);
+           : flags & MDB_APPEND ? append_at_tail(st, db, &k, &v)
+                                : mdb_put(st->txn, st->dbi[db], &k, &v, flags);
     if (rc)
         return lmdb_fail(st, rc, "write");
     if (++st->pending >= BATCH) {
         /* keep the batch's writes durable in one go, then start the next */
         MDB_txn *t = st->txn;
         st->txn = NULL;
+        forget_cursors(st);
         st->pending = 0;
         if ((rc = mdb_txn_commit(t)) != 0)
             return lmdb_fail(st, rc, "commit");
