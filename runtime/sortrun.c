@@ -2,10 +2,14 @@
 ** sortrun: buffered sort, spilled runs, k-way merge.
 **
 ** A run file is a sequence of entries [u32 klen][u32 vlen][key][value] in
-** key order (equal keys in the order they were added).  The merge takes, for
-** equal keys, runs in creation order, so the last pair added comes last and
-** wins.  Runs are few (the buffer is large), so the merge picks the smallest
-** head by a linear scan.
+** key order (equal keys in the order they were added), then the run's sparse
+** index: for every SPARSE-th entry [u32 klen][u64 offset][key], its key and
+** where it is.  Memory keeps only every TOP-th sparse entry (RunIndex), so
+** what a run costs in memory does not grow with its size, and many runs
+** cost little: a lookup reads at most TOP sparse entries and one block of
+** SPARSE entries.  The merge takes, for equal keys, runs in creation order,
+** so the last pair added comes last and wins.  Runs are few (the buffer is
+** large), so the merge picks the smallest head by a linear scan.
 */
 #include "sortrun.h"
 
@@ -21,15 +25,21 @@ typedef struct Pair {
     unsigned char data[];  /* key then value */
 } Pair;
 
-/* A run's sparse index: the first key of every SPARSE-th entry and where it is. */
-#define SPARSE 256
+#define SPARSE 256     /* entries per block of a run: one sparse index entry each */
+#define TOP 64         /* sparse entries per in-memory index entry */
 
+/*
+** A spilled run: its file, where its entries end (and the sparse index
+** starts), and in memory every TOP-th sparse entry: its key (keys[kat[i]] up
+** to keys[kat[i + 1]]) and where that sparse entry is in the file.
+*/
 typedef struct RunIndex {
-    unsigned char **keys;
-    uint32_t *klens;
-    long *offsets;
+    FILE *f;               /* open for lookups and the merge */
+    long data_end, file_end;
     size_t n;
-    FILE *f;               /* open for lookups */
+    size_t *kat;           /* n + 1 */
+    long *pos;             /* n */
+    unsigned char *keys;
 } RunIndex;
 
 /* A buffered pair, and room for the sort's key bytes (see sort_ents). */
@@ -248,6 +258,54 @@ static void sort_ents(Ent *a, Ent *tmp, size_t n, size_t depth)
     }
 }
 
+/* Write the run's entries; their offsets every SPARSE-th entry go to at[]. */
+static bool write_entries(SortRuns *s, FILE *f, long *at)
+{
+    long off = 0;
+    for (size_t i = 0; i < s->npairs; i++) {
+        const Pair *p = s->pairs[i].p;
+        if (i % SPARSE == 0)
+            at[i / SPARSE] = off;
+        uint32_t head[2] = {p->klen, p->vlen};
+        if (fwrite(head, sizeof head, 1, f) != 1 || fwrite(p->data, 1, p->klen + p->vlen, f) != p->klen + p->vlen)
+            return false;
+        off += (long)(sizeof head + p->klen + p->vlen);
+    }
+    return true;
+}
+
+/* Write the sparse index after the entries, keeping every TOP-th entry in ri. */
+static bool write_sparse(SortRuns *s, FILE *f, RunIndex *ri, const long *at)
+{
+    size_t nsparse = (s->npairs + SPARSE - 1) / SPARSE, nkeys = 0;
+    ri->n = (nsparse + TOP - 1) / TOP;
+    ri->kat = malloc(sizeof(size_t) * (ri->n + 1));
+    ri->pos = malloc(sizeof(long) * (ri->n + 1));
+    for (size_t j = 0; j < nsparse; j += TOP)
+        nkeys += s->pairs[j * SPARSE].p->klen;
+    ri->keys = malloc(nkeys + 1);
+    long off = ri->data_end;
+    size_t kat = 0;
+    for (size_t j = 0; j < nsparse; j++) {
+        const Pair *p = s->pairs[j * SPARSE].p;
+        if (j % TOP == 0) {
+            ri->kat[j / TOP] = kat;
+            ri->pos[j / TOP] = off;
+            memcpy(ri->keys + kat, p->data, p->klen);
+            kat += p->klen;
+        }
+        uint32_t klen = p->klen;
+        uint64_t where = (uint64_t)at[j];
+        if (fwrite(&klen, sizeof klen, 1, f) != 1 || fwrite(&where, sizeof where, 1, f) != 1
+            || fwrite(p->data, 1, klen, f) != klen)
+            return false;
+        off += (long)(sizeof klen + sizeof where + klen);
+    }
+    ri->kat[ri->n] = kat;
+    ri->file_end = off;
+    return true;
+}
+
 /* Sort the buffer and write it as the next run. */
 static int spill(SortRuns *s)
 {
@@ -257,29 +315,16 @@ static int spill(SortRuns *s)
     char path[4200];
     run_path(s, s->nruns, path, sizeof path);
     FILE *f = fopen(path, "w+b");
-    int ok = f != NULL;
     s->runs = realloc(s->runs, sizeof(RunIndex) * (size_t)(s->nruns + 1));
-    RunIndex *ri = &s->runs[s->nruns];
+    RunIndex *ri = &s->runs[s->nruns++];
     memset(ri, 0, sizeof *ri);
-    size_t nidx = s->npairs / SPARSE + 1;
-    ri->keys = calloc(nidx, sizeof(unsigned char *));
-    ri->klens = calloc(nidx, sizeof(uint32_t));
-    ri->offsets = calloc(nidx, sizeof(long));
-    for (size_t i = 0; ok && i < s->npairs; i++) {
-        const Pair *p = s->pairs[i].p;
-        if (i % SPARSE == 0) {
-            ri->keys[ri->n] = malloc(p->klen ? p->klen : 1);
-            memcpy(ri->keys[ri->n], p->data, p->klen);
-            ri->klens[ri->n] = p->klen;
-            ri->offsets[ri->n++] = ftell(f);
-        }
-        uint32_t head[2] = {p->klen, p->vlen};
-        ok = fwrite(head, sizeof head, 1, f) == 1 && fwrite(p->data, 1, p->klen + p->vlen, f) == p->klen + p->vlen;
-    }
-    if (f && fflush(f) != 0)
-        ok = 0;
     ri->f = f;
-    s->nruns++;
+    long *at = malloc(sizeof(long) * (s->npairs / SPARSE + 1));
+    bool ok = f && write_entries(s, f, at);
+    if (ok)
+        ri->data_end = ftell(f);
+    ok = ok && write_sparse(s, f, ri, at) && fflush(f) == 0;
+    free(at);
     clear_buffer(s);
     return ok ? 0 : -1;
 }
@@ -323,11 +368,9 @@ static void drop_runs(SortRuns *s)
         RunIndex *ri = &s->runs[i];
         if (ri->f)
             fclose(ri->f);
-        for (size_t j = 0; j < ri->n; j++)
-            free(ri->keys[j]);
+        free(ri->kat);
+        free(ri->pos);
         free(ri->keys);
-        free(ri->klens);
-        free(ri->offsets);
         char path[4200];
         run_path(s, i, path, sizeof path);
         remove(path);
@@ -350,42 +393,82 @@ static const unsigned char *keep(SortRuns *s, const unsigned char *v, size_t n, 
     return s->got;
 }
 
-/* In run ri: the last entry with this key, by its sparse index and one block. */
-static int run_get(SortRuns *s, RunIndex *ri, const void *key, size_t klen, const void **val, size_t *vlen)
+/* Read one [u32 klen][u32 vlen][key][value] or [u32 klen][u64 offset][key] entry's head. */
+static bool read_head(FILE *f, uint32_t *klen, uint64_t *second, bool sparse)
 {
-    size_t lo = 0, hi = ri->n;                 /* the last block whose first key <= key */
+    uint32_t v;
+    if (fread(klen, sizeof *klen, 1, f) != 1)
+        return false;
+    if (sparse)
+        return fread(second, sizeof *second, 1, f) == 1;
+    if (fread(&v, sizeof v, 1, f) != 1)
+        return false;
+    *second = v;
+    return true;
+}
+
+/*
+** Where to start looking for key in run ri: the offset of the last block
+** whose first key is less than key (equal keys can begin in the block
+** before the first one that starts with key), or 0.  -1 on a read error.
+*/
+static long block_for(RunIndex *ri, const void *key, size_t klen, unsigned char **buf, size_t *cap)
+{
+    size_t lo = 0, hi = ri->n;                 /* in-memory entries whose key < key */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (cmp_keys(ri->keys[mid], ri->klens[mid], key, klen) <= 0)
+        if (cmp_keys(ri->keys + ri->kat[mid], ri->kat[mid + 1] - ri->kat[mid], key, klen) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     if (lo == 0)
         return 0;
-    /* equal keys can start in an earlier block: step back while its first key equals */
-    size_t b = lo - 1;
-    while (b > 0 && cmp_keys(ri->keys[b], ri->klens[b], key, klen) == 0)
-        b--;
-    if (fseek(ri->f, ri->offsets[b], SEEK_SET) != 0)
+    if (fseek(ri->f, ri->pos[lo - 1], SEEK_SET) != 0)
         return -1;
-    int found = 0;
+    long start = 0, off = ri->pos[lo - 1];
+    uint32_t kl;
+    uint64_t where;
+    while (off < ri->file_end && read_head(ri->f, &kl, &where, true)) {
+        if (kl > *cap)
+            *buf = realloc(*buf, *cap = (size_t)kl * 2 + 16);
+        if (fread(*buf, 1, kl, ri->f) != kl)
+            return -1;
+        if (cmp_keys(*buf, kl, key, klen) >= 0)
+            break;
+        start = (long)where;
+        off += (long)(sizeof kl + sizeof where + kl);
+    }
+    return start;
+}
+
+/* In run ri: the last entry with this key, by its sparse index and one block. */
+static int run_get(SortRuns *s, RunIndex *ri, const void *key, size_t klen, const void **val, size_t *vlen)
+{
     unsigned char *buf = NULL;
     size_t cap = 0;
-    uint32_t head[2];
-    while (fread(head, sizeof head, 1, ri->f) == 1) {
-        size_t n = (size_t)head[0] + head[1];
+    long off = block_for(ri, key, klen, &buf, &cap);
+    if (off < 0 || fseek(ri->f, off, SEEK_SET) != 0) {
+        free(buf);
+        return -1;
+    }
+    int found = 0;
+    uint32_t kl;
+    uint64_t vl;
+    while (off < ri->data_end && read_head(ri->f, &kl, &vl, false)) {
+        size_t n = (size_t)kl + vl;
         if (n > cap)
             buf = realloc(buf, cap = n * 2 + 16);
         if (fread(buf, 1, n, ri->f) != n)
             break;
-        int c = cmp_keys(buf, head[0], key, klen);
+        int c = cmp_keys(buf, kl, key, klen);
         if (c > 0)
             break;
         if (c == 0) {
-            *val = keep(s, buf + head[0], head[1], vlen);
+            *val = keep(s, buf + kl, vl, vlen);
             found = 1;
         }
+        off += (long)(2 * sizeof(uint32_t) + n);
     }
     free(buf);
     return found;
@@ -421,6 +504,7 @@ int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *
 
 typedef struct Head {
     FILE *f;
+    long left;             /* bytes of entries not read yet (the sparse index follows them) */
     unsigned char *buf;
     size_t cap;
     uint32_t klen, vlen;
@@ -430,7 +514,7 @@ typedef struct Head {
 static int advance(Head *h)
 {
     uint32_t head[2];
-    h->live = h->f && fread(head, sizeof head, 1, h->f) == 1;
+    h->live = h->f && h->left > 0 && fread(head, sizeof head, 1, h->f) == 1;
     if (!h->live)
         return 0;
     h->klen = head[0];
@@ -441,6 +525,7 @@ static int advance(Head *h)
         h->buf = realloc(h->buf, h->cap);
     }
     h->live = fread(h->buf, 1, n, h->f) == n;
+    h->left -= (long)(sizeof head + n);
     return h->live ? 0 : -1;
 }
 
@@ -460,6 +545,7 @@ int sr_finish(SortRuns *s, SortEmit fn, void *ctx)
     Head *h = calloc((size_t)s->nruns + 1, sizeof(Head));
     for (int i = 0; i < s->nruns && rc == 0; i++) {
         h[i].f = s->runs[i].f;
+        h[i].left = s->runs[i].data_end;
         rc = h[i].f && fseek(h[i].f, 0, SEEK_SET) == 0 ? advance(&h[i]) : -1;
     }
     unsigned char *key = NULL, *val = NULL;

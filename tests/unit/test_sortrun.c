@@ -63,6 +63,13 @@ static size_t tricky_key(int id, unsigned char *out)
     return n;
 }
 
+static int count_pairs(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)k, (void)kl, (void)v, (void)vl;
+    ++*(int *)ctx;
+    return 0;
+}
+
 static int collect_tricky(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
     Tricky *t = ctx;
@@ -116,6 +123,52 @@ static void test_tricky_keys(const char *dir)
     sr_free(s);
 }
 
+/*
+** Runs large enough for both levels of their index (more than SPARSE * TOP
+** entries each): lookups of present, missing, first, last and repeated keys
+** (a key added many times spans blocks; its last value must come back).
+*/
+static void test_big_runs(const char *dir)
+{
+    enum { N = 120000 };
+    SortRuns *s = sr_new(dir, "big", (size_t)2 << 20);
+    char key[32], val[32];
+    for (int j = 0; j < N; j++) {
+        int i = (int)(((unsigned)j * 7919u) % N);
+        snprintf(key, sizeof key, "k%07d", i);
+        snprintf(val, sizeof val, "v%d", i);
+        sr_add(s, key, strlen(key), val, strlen(val));
+        if (j == N / 2)
+            for (int d = 0; d < 1000; d++) {    /* one key, many times, in one run */
+                snprintf(val, sizeof val, "d%d", d);
+                sr_add(s, "k0050000x", 9, val, strlen(val));
+            }
+    }
+    for (int i = 0; i < N; i += 3) {            /* later values in later runs */
+        snprintf(key, sizeof key, "k%07d", i);
+        snprintf(val, sizeof val, "w%d", i);
+        sr_add(s, key, strlen(key), val, strlen(val));
+    }
+    const void *v;
+    size_t vl;
+    int ok = 1;
+    for (int i = 0; i < N; i += 97) {
+        snprintf(key, sizeof key, "k%07d", i);
+        snprintf(val, sizeof val, i % 3 == 0 ? "w%d" : "v%d", i);
+        ok &= sr_get(s, key, strlen(key), &v, &vl) == 1 && vl == strlen(val) && memcmp(v, val, vl) == 0;
+    }
+    CHECK(ok, "lookups in large runs find the last value");
+    CHECK(sr_get(s, "k0000001", 8, &v, &vl) == 1 && vl == 2 && memcmp(v, "v1", 2) == 0, "the first key of a run");
+    CHECK(sr_get(s, "k0119999", 8, &v, &vl) == 1 && vl == 7 && memcmp(v, "v119999", 7) == 0, "the last key of a run");
+    CHECK(sr_get(s, "k0050000x", 9, &v, &vl) == 1 && vl == 4 && memcmp(v, "d999", 4) == 0,
+          "a key repeated across blocks gives its last value");
+    CHECK(sr_get(s, "a", 1, &v, &vl) == 0 && sr_get(s, "z", 1, &v, &vl) == 0 && sr_get(s, "k0050000", 8, &v, &vl) == 1
+          && sr_get(s, "k00500005", 9, &v, &vl) == 0, "keys before, after and between the run's keys");
+    int n = 0;
+    CHECK(sr_finish(s, count_pairs, &n) == 0 && n == N + 1, "every distinct key once after the merge: %d", n);
+    sr_free(s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/test_sortrun.XXXXXX";
@@ -155,6 +208,7 @@ int main(void)
     CHECK(seen.values_ok, "each key with its last value");
     sr_free(s);
     test_tricky_keys(dir);
+    test_big_runs(dir);
     CHECK(rmdir(dir) == 0, "the run files are removed");
     return unit_summary();
 }
