@@ -522,7 +522,9 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     r.rule_emitted = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_quarantined = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_json = calloc(plan.nrules + 1, sizeof(char *));
-    r.bloom = calloc(BLOOM_BITS / 64, sizeof(uint64_t));
+    r.bloom = sr_big_alloc(BLOOM_BITS / 8);
+    if (r.bloom)
+        memset(r.bloom, 0, BLOOM_BITS / 8);
     r.refs = sr_new(dir, "refs", (size_t)8 << 20);
     for (uint32_t i = 0; i < plan.nrules; i++)
         r.rule_json[i] = jb_quote(plan_s(&plan, plan.rules[i].name));
