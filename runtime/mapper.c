@@ -121,6 +121,11 @@ const Plan *mapper_plan(const Mapper *m)
     return m->plan;
 }
 
+void mapper_release(Mapper *m)
+{
+    arena_reset(m->vm->arena);
+}
+
 /* ---- validation of one field value */
 
 static bool email_ok(const char *s)

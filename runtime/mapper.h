@@ -59,5 +59,8 @@ const MapKind *mapper_kind(const Mapper *m, const char *kind);
 /* Map one record; everything in *res lives until the next call. */
 void mapper_run(Mapper *m, const MapKind *k, const cJSON *record, MapResult *res);
 const Plan *mapper_plan(const Mapper *m);
+/* Free what the last mapper_run allocated now (its result goes with it);
+** the next mapper_run would.  For jsonmem.h's rule that trees die young. */
+void mapper_release(Mapper *m);
 
 #endif

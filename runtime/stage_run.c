@@ -12,6 +12,7 @@
 #include "stage_run.h"
 #include "input.h"
 #include "jsonbuf.h"
+#include "jsonmem.h"
 #include "mapper.h"
 #include "plan.h"
 #include "sortrun.h"
@@ -224,7 +225,7 @@ static const char *collision(Run *r, const MapEmit *e, const char *src)
     return strcmp(holder, src) == 0 ? NULL : holder;
 }
 
-/* merge fill: the staged fields, completed from the new record's. */
+/* merge fill: the staged fields, completed from the new record's (release with cJSON_free). */
 static char *fill(const void *old, size_t oldlen, const char *fields)
 {
     cJSON *o = cJSON_ParseWithLength(old, oldlen);
@@ -294,7 +295,7 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     jb_raw(v, "}", 1);
     klen = make_key(r, 2, parts);
     stage_put(r->st, DB_RECORDS, r->key, klen, v->s, v->len);
-    free(filled);
+    cJSON_free(filled);
     put_refs(r, parts[0], e);
 }
 
@@ -418,7 +419,7 @@ static void write_summary(Run *r)
     char *text = cJSON_PrintUnformatted(s);
     stage_put(r->st, DB_META, "summary", 7, text, strlen(text));
     stage_put(r->st, DB_META, "plan", 4, hash, strlen(hash));
-    free(text);
+    cJSON_free(text);
     cJSON_Delete(s);
 }
 
@@ -467,7 +468,10 @@ static int stage_input(Run *r, const char *spec, const StageOptions *opt, double
     KindCount *kc = kind_count(r, kind);
     InputRecord rec;
     int rc;
-    while ((rc = input_next(in, &rec, err, sizeof err)) == 1) {
+    for (;;) {
+        jsonmem_next_record();                 /* cJSON's memory: one arena per record (jsonmem.h) */
+        if ((rc = input_next(in, &rec, err, sizeof err)) != 1)
+            break;
         kc->read++;
         r->total++;
         if (rec.reason) {
@@ -475,6 +479,7 @@ static int stage_input(Run *r, const char *spec, const StageOptions *opt, double
             kc->quarantined++;
         } else {
             stage_record(r, mk, kc, &rec, file);
+            mapper_release(r->mapper);         /* its trees die with the record */
         }
         if (opt->progress && r->total % 65536 == 0)
             progress(r, start, false);
@@ -537,6 +542,7 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
         goto lmdb;
     double start = now();
     rc = 0;
+    jsonmem_begin();
     for (int i = 0; i < ninputs && rc == 0; i++)
         rc = stage_input(&r, inputs[i], opt, start);
     if (stage_finish(r.st) < 0)
@@ -557,6 +563,7 @@ lmdb:
     rc = -1;
 done:
     run_free(&r);
+    jsonmem_end();
     plan_free(&plan);
     return rc;
 }

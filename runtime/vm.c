@@ -325,7 +325,7 @@ static void op_flatten(Vm *vm, const cJSON *desc, const Value *obj)
         char *text = rest->child ? cJSON_PrintUnformatted(rest) : NULL;
         vm->slots[rest_slot] = text ? val_str(arena_strndup(vm->arena, text, strlen(text)), strlen(text)) : val_null();
         vm->set[rest_slot] = true;
-        free(text);
+        cJSON_free(text);
     }
 }
 

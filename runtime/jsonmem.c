@@ -1,0 +1,103 @@
+/*
+** jsonmem: two bump arenas behind cJSON_InitHooks (see jsonmem.h).
+**
+** An arena is a list of BLOCK-byte blocks, filled in turn and kept across
+** resets.  Requests above BIG go to malloc.  Whether a pointer is arena
+** memory is a range check against the blocks of both arenas (a few blocks:
+** records are small).
+*/
+#include "jsonmem.h"
+#include "value.h"
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define BLOCK ((size_t)256 * 1024)
+#define BIG ((size_t)16 * 1024)
+
+typedef struct JmBlock {
+    struct JmBlock *next;
+    size_t used;
+    _Alignas(16) unsigned char data[];
+} JmBlock;
+
+typedef struct JmArena {
+    JmBlock *first, *cur;
+} JmArena;
+
+static JmArena arenas[2];
+static int turn;            /* the arena being filled */
+static bool active;          /* inside the window */
+static bool installed;
+
+static bool in_arena(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    for (int i = 0; i < 2; i++)
+        for (const JmBlock *b = arenas[i].first; b; b = b->next)
+            if (a >= (uintptr_t)b->data && a < (uintptr_t)b->data + BLOCK)
+                return true;
+    return false;
+}
+
+static void *jm_malloc(size_t n)
+{
+    if (!active || n > BIG)
+        return malloc(n);
+    JmArena *a = &arenas[turn];
+    n = (n + 15) & ~(size_t)15;
+    while (!a->cur || a->cur->used + n > BLOCK) {
+        JmBlock *next = a->cur ? a->cur->next : a->first;
+        if (!next) {                        /* a new block at the end of the list */
+            next = malloc(sizeof *next + BLOCK);
+            if (!next)
+                arena_oom();
+            next->next = NULL;
+            if (a->cur)
+                a->cur->next = next;
+            else
+                a->first = next;
+        }
+        next->used = 0;
+        a->cur = next;
+    }
+    void *p = a->cur->data + a->cur->used;
+    a->cur->used += n;
+    return p;
+}
+
+static void jm_free(void *p)
+{
+    if (p && !in_arena(p))
+        free(p);
+}
+
+void jsonmem_begin(void)
+{
+    if (!installed) {
+        cJSON_Hooks h = {jm_malloc, jm_free};
+        cJSON_InitHooks(&h);
+        installed = true;
+    }
+    active = true;
+}
+
+void jsonmem_next_record(void)
+{
+    turn ^= 1;
+    arenas[turn].cur = NULL;                /* refilled from its first block */
+}
+
+void jsonmem_end(void)
+{
+    active = false;                         /* every tree in the arenas is gone by now (jsonmem.h) */
+    for (int i = 0; i < 2; i++) {
+        for (JmBlock *b = arenas[i].first, *next; b; b = next) {
+            next = b->next;
+            free(b);
+        }
+        arenas[i].first = arenas[i].cur = NULL;
+    }
+}
