@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define BATCH 20000             /* writes per transaction */
 #define READS_PER_DROP 4096     /* record reads between dropping the map's pages */
@@ -42,7 +43,13 @@ struct Stage {
     bool failed;         /* sticky: a write failed; the run must not claim success */
     char datafile[4096]; /* the absolute path of data.mdb, to find its map */
     char dir[4096];
-    uint64_t next_seq;   /* the next key of the log */
+    int log_fd;          /* records.log, the record log (see put_record), or -1: an older
+                         ** state whose log is LMDB's "log" database */
+    FILE *log;           /* writing: records.log through a large buffer */
+    uint64_t log_end;    /* writing: the log's length, with what is still in the buffer */
+    uint64_t log_flushed;           /* writing: bytes of it the kernel has */
+    unsigned char *rbuf; /* a record read back from the log */
+    size_t rcap;
     SortRuns *index;     /* while writing: the records index, kept sorted on disk (see put_record) */
     unsigned long map_lo, map_hi;   /* the address range of data.mdb's map */
     unsigned long reads;            /* records read back (merges, duplicate checks) */
@@ -89,18 +96,34 @@ static int open_dbs(Stage *st)
     }
     if (st->write) {
         find_map(st);
-        MDB_cursor *c;                      /* go on after the log's last entry */
-        MDB_val k, v;
-        if (mdb_cursor_open(st->txn, st->dbi[DB_LOG], &c) == 0) {
-            if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8) {
-                for (size_t i = 0; i < 8; i++)
-                    st->next_seq = st->next_seq << 8 | ((unsigned char *)k.mv_data)[i];
-                st->next_seq++;
-            }
-            mdb_cursor_close(c);
-        }
         return stage_commit(st);
     }
+    return 0;
+}
+
+/*
+** The record log, records.log in the state directory: entries [u32 length,
+** little-endian][value], appended while staging.  An index value is the
+** entry's offset (8 bytes, big-endian).  A plain file, not an LMDB database:
+** appending costs a copy into a buffer, where LMDB built, tracked and wrote
+** B-tree pages for data that is only ever appended and read by offset.
+** Reading opens it if it is there; a state without it keeps its log in
+** LMDB's "log" database (the layout before), and is read from there.
+*/
+static int open_log(Stage *st)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/records.log", st->dir);
+    st->log_fd = open(path, st->write ? O_RDWR | O_CREAT : O_RDONLY, 0666);
+    if (st->log_fd < 0)
+        return st->write || errno != ENOENT ? -1 : 0;
+    if (!st->write)
+        return 0;
+    st->log = fdopen(st->log_fd, "r+b");
+    if (!st->log || setvbuf(st->log, NULL, _IOFBF, (size_t)1 << 20) != 0 || fseeko(st->log, 0, SEEK_END) != 0)
+        return -1;
+    off_t end = ftello(st->log);
+    st->log_end = st->log_flushed = end > 0 ? (uint64_t)end : 0;
     return 0;
 }
 
@@ -118,6 +141,12 @@ int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errle
     char *abs = realpath(dir, NULL);
     snprintf(st->datafile, sizeof st->datafile, "%s/data.mdb", abs ? abs : dir);
     free(abs);
+    st->log_fd = -1;
+    if (open_log(st) < 0) {
+        snprintf(err, errlen, "cannot open %s/records.log: %s", dir, strerror(errno));
+        stage_close(st);
+        return -1;
+    }
     int rc = mdb_env_create(&st->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(st->env, DB__COUNT);
@@ -134,9 +163,22 @@ int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errle
     return 0;
 }
 
+/* Hand the log's buffer to the kernel (and to the disk when sync). */
+static int flush_log(Stage *st, bool sync)
+{
+    if (!st->log)
+        return 0;
+    if (fflush(st->log) != 0 || (sync && fdatasync(st->log_fd) != 0))
+        return lmdb_fail(st, errno ? errno : EIO, "write records.log");
+    st->log_flushed = st->log_end;
+    return 0;
+}
+
 int stage_commit(Stage *st)
 {
     if (st->failed)
+        return -1;
+    if (flush_log(st, true) < 0)
         return -1;
     if (!st->txn)
         return 0;
@@ -177,6 +219,11 @@ void stage_close(Stage *st)
     forget_cursors(st);
     if (st->env)
         mdb_env_close(st->env);
+    if (st->log)
+        fclose(st->log);                    /* also closes log_fd */
+    else if (st->log_fd >= 0)
+        close(st->log_fd);
+    free(st->rbuf);
     free(st);
 }
 
@@ -184,7 +231,9 @@ int stage_clear(Stage *st)
 {
     if (begin(st) < 0)
         return -1;
-    st->next_seq = 0;
+    if (!st->log || fflush(st->log) != 0 || ftruncate(st->log_fd, 0) != 0 || fseeko(st->log, 0, SEEK_SET) != 0)
+        return lmdb_fail(st, st->log ? errno : EINVAL, "clear records.log");
+    st->log_end = st->log_flushed = 0;
     sr_free(st->index);
     st->index = sr_new(st->dir, "index", (size_t)16 << 20);   /* a fresh state: the index is built sorted */
     for (int i = 0; i < DB__COUNT; i++) {
@@ -249,6 +298,8 @@ static void start_writeback(Stage *st)
     mdb_filehandle_t fd;
     if (mdb_env_get_fd(st->env, &fd) == 0)
         (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (st->log_fd >= 0)
+        (void)sync_file_range(st->log_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #else
     (void)st;
 #endif
@@ -299,36 +350,87 @@ static void seq_key(uint64_t seq, unsigned char out[8])
         out[i] = (unsigned char)seq;           /* big-endian: byte order is number order */
 }
 
+static uint64_t seq_of(const unsigned char k[8])
+{
+    uint64_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n = n << 8 | k[i];
+    return n;
+}
+
 /*
 ** A record: its value appended to the log.  While staging, the index entry
-** (key -> sequence number) goes to a sorted run store that also answers
-** lookups; stage_finish() appends the merged index to LMDB in key order.
-** Random-order inserts into a large B-tree were the cost of staging.
+** (key -> log offset) goes to a sorted run store that also answers lookups;
+** stage_finish() appends the merged index to LMDB in key order.  Random-order
+** inserts into a large B-tree were the cost of staging.
 */
 static int put_record(Stage *st, MDB_val *k, MDB_val *v)
 {
-    unsigned char seq[8];
-    seq_key(st->next_seq++, seq);
-    MDB_val sk = {sizeof seq, seq};
-    int rc = append_at_tail(st, DB_LOG, &sk, v);
-    if (!rc && st->index)
-        rc = sr_add(st->index, k->mv_data, k->mv_size, seq, sizeof seq) < 0 ? EIO : 0;
-    else if (!rc)
-        rc = mdb_put(st->txn, st->dbi[DB_RECORDS], k, &sk, 0);
-    return rc;
+    if (!st->log)
+        return EINVAL;
+    unsigned char at[8], len[4];
+    seq_key(st->log_end, at);
+    for (int i = 0; i < 4; i++)
+        len[i] = (unsigned char)(v->mv_size >> (8 * i));
+    if (v->mv_size > UINT32_MAX || fwrite(len, 4, 1, st->log) != 1
+        || fwrite(v->mv_data, 1, v->mv_size, st->log) != v->mv_size)
+        return EIO;
+    st->log_end += 4 + v->mv_size;
+    MDB_val ak = {sizeof at, at};
+    if (st->index)
+        return sr_add(st->index, k->mv_data, k->mv_size, at, sizeof at) < 0 ? EIO : 0;
+    return mdb_put(st->txn, st->dbi[DB_RECORDS], k, &ak, 0);
+}
+
+/* n bytes of the log at off into the read buffer (flushing first if they are still in the write buffer). */
+static int read_log(Stage *st, uint64_t off, size_t n)
+{
+    if (st->log && off + n > st->log_flushed && flush_log(st, false) < 0)
+        return EIO;
+    if (n > st->rcap) {
+        unsigned char *b = realloc(st->rbuf, n);
+        if (!b)
+            return ENOMEM;
+        st->rbuf = b;
+        st->rcap = n;
+    }
+    ssize_t got = pread(st->log_fd, st->rbuf, n, (off_t)off);
+    return got == (ssize_t)n ? 0 : got < 0 ? errno : MDB_CORRUPTED;
+}
+
+/* The log entry at offset off: its value in *v (valid until the next read). */
+static int log_entry(Stage *st, uint64_t off, MDB_val *v)
+{
+    int rc = read_log(st, off, 4);
+    if (rc)
+        return rc;
+    size_t len = 0;
+    for (int i = 3; i >= 0; i--)
+        len = len << 8 | st->rbuf[i];
+    if ((rc = read_log(st, off + 4, len)) != 0)
+        return rc;
+    v->mv_data = st->rbuf;
+    v->mv_size = len;
+    return 0;
 }
 
 /* The log entry an index value points at. */
 static int deref(Stage *st, MDB_val *v)
 {
     MDB_val sk = *v;
-    return sk.mv_size == 8 ? mdb_get(st->txn, st->dbi[DB_LOG], &sk, v) : MDB_CORRUPTED;
+    if (sk.mv_size != 8)
+        return MDB_CORRUPTED;
+    if (st->log_fd >= 0)
+        return log_entry(st, seq_of(sk.mv_data), v);
+    return mdb_get(st->txn, st->dbi[DB_LOG], &sk, v);   /* an older state */
 }
 
 static int put(Stage *st, StageDb db, const void *key, size_t klen, const void *val, size_t vlen, unsigned flags)
 {
     if (begin(st) < 0)
         return -1;
+    if (db == DB_LOG && st->log_fd >= 0)        /* the log is written through DB_RECORDS */
+        return lmdb_fail(st, EINVAL, "write to the record log");
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     if (!(flags & MDB_APPEND) && st->tail[db]) {    /* a write elsewhere: the cursor could be stale */
         mdb_cursor_close(st->tail[db]);
@@ -379,6 +481,9 @@ int stage_get(Stage *st, StageDb db, const void *key, size_t klen, const void **
         rc = found ? 0 : MDB_NOTFOUND;
         v.mv_data = (void *)sv;
         v.mv_size = sl;
+    } else if (db == DB_LOG && st->log_fd >= 0) {
+        v = k;
+        rc = deref(st, &v);
     } else {
         rc = mdb_get(st->txn, st->dbi[db], &k, &v);
     }
@@ -408,8 +513,32 @@ int stage_has(Stage *st, StageDb db, const void *key, size_t klen)
     return stage_get(st, db, key, klen, &v, &vl);
 }
 
+/* stage_scan of the log file: keys are the entries' offsets. */
+static int scan_log(Stage *st, const void *prefix, size_t plen, StageVisit fn, void *ctx)
+{
+    if (flush_log(st, false) < 0)
+        return -1;
+    struct stat sb;
+    if (fstat(st->log_fd, &sb) != 0)
+        return lmdb_fail(st, errno, "scan records.log");
+    for (uint64_t off = 0; off < (uint64_t)sb.st_size;) {
+        MDB_val v;
+        unsigned char k[8];
+        int rc = log_entry(st, off, &v);
+        if (rc)
+            return lmdb_fail(st, rc, "scan records.log");
+        seq_key(off, k);
+        off += 4 + v.mv_size;
+        if (plen <= 8 && memcmp(k, prefix, plen) == 0 && fn(ctx, k, 8, v.mv_data, v.mv_size))
+            break;
+    }
+    return 0;
+}
+
 int stage_scan(Stage *st, StageDb db, const void *prefix, size_t plen, StageVisit fn, void *ctx)
 {
+    if (db == DB_LOG && st->log_fd >= 0)
+        return scan_log(st, prefix, plen, fn, ctx);
     if (begin(st) < 0)
         return -1;
     MDB_cursor *c;
