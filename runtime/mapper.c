@@ -30,6 +30,7 @@ struct Mapper {
     uint32_t nkinds;
     MapEmit emits[64];
     char **slot_keys;        /* per plan slot: its name as a JSON key, `"Name":` */
+    size_t *slot_key_lens;   /* and their lengths */
     cJSON **picklists;       /* per plan field: the allowed values, parsed once (or NULL) */
     JBuf out, refs;          /* the record being serialised, and its references */
     char msg[512];
@@ -73,12 +74,14 @@ Mapper *mapper_new(const Plan *plan, char *err, size_t errlen)
         push(&k->splits, &k->nsplits, i);
     }
     m->slot_keys = calloc(plan->nslots + 1, sizeof(char *));
+    m->slot_key_lens = calloc(plan->nslots + 1, sizeof(size_t));
     for (uint32_t i = 0; i < plan->nslots; i++) {
         JBuf b = {0};
         const char *name = plan_s(plan, plan->slots[i].name);
         jb_string(&b, name, strlen(name));
         jb_raw(&b, ":", 1);
         m->slot_keys[i] = b.s;
+        m->slot_key_lens[i] = b.len;
     }
     m->picklists = calloc(plan->nfields + 1, sizeof(cJSON *));
     for (uint32_t i = 0; i < plan->nfields; i++)
@@ -99,6 +102,7 @@ void mapper_free(Mapper *m)
     for (uint32_t i = 0; i < m->plan->nslots; i++)
         free(m->slot_keys[i]);
     free(m->slot_keys);
+    free(m->slot_key_lens);
     for (uint32_t i = 0; i < m->plan->nfields; i++)
         cJSON_Delete(m->picklists[i]);
     free(m->picklists);
@@ -243,8 +247,7 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
         if (!first)
             jb_raw(o, ",", 1);
         first = false;
-        const char *key = m->slot_keys[r->first_slot + s];
-        jb_cstr(o, key);
+        jb_raw(o, m->slot_keys[r->first_slot + s], m->slot_key_lens[r->first_slot + s]);
         put_value(m, o, &vm->slots[s]);
         if (vm->slots[s].k == V_REF) {
             jb_reset(refs);
@@ -270,6 +273,7 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
     }
     e->rule = ri;
     e->json = ok ? arena_strndup(vm->arena, o->s, o->len) : NULL;
+    e->json_len = ok ? o->len : 0;
     e->nrefs = ok ? nfound : 0;
     e->refs = NULL;
     if (e->nrefs) {

@@ -35,6 +35,7 @@ typedef struct MapEmit {
     uint32_t rule;
     const char *key;      /* object rules: the upsert key as text; entries: NULL */
     const char *json;     /* the fields or columns as a JSON object (arena) */
+    size_t json_len;      /* its length in bytes */
     const MapRef *refs;   /* object rules: its references, for the refs database (arena) */
     uint32_t nrefs;
 } MapEmit;

@@ -277,21 +277,24 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     size_t oldlen;
     char *filled = NULL;
     const char *fields = e->json;
+    size_t flen = e->json_len;
     /* first: only whether the key is there; last: nothing (the last write
     ** wins); fill: the staged record itself */
     bool seen = rule->merge != PM_NONE && bloom_seen(r, r->key, klen);
     if (seen && rule->merge == PM_FIRST && stage_has(r->st, DB_RECORDS, r->key, klen) == 1)
         return;
-    if (seen && rule->merge == PM_FILL && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1)
+    if (seen && rule->merge == PM_FILL && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1) {
         fields = filled = fill(old, oldlen, e->json);
+        flen = strlen(filled);
+    }
     JBuf *v = begin_value(r, e, src);
     static const char hex[] = "0123456789abcdef";
     char hash[] = ",\"hash\":\"0123456789abcdef\",\"fields\":";
-    uint64_t h = fnv1a_n(fields, strlen(fields));
+    uint64_t h = fnv1a_n(fields, flen);
     for (int i = 15; i >= 0; i--, h >>= 4)
         hash[9 + i] = hex[h & 15];
     jb_raw(v, hash, sizeof hash - 1);
-    jb_cstr(v, fields);
+    jb_raw(v, fields, flen);
     jb_raw(v, "}", 1);
     klen = make_key(r, 2, parts);
     stage_put(r->st, DB_RECORDS, r->key, klen, v->s, v->len);
@@ -310,7 +313,7 @@ static void put_entry(Run *r, const MapEmit *e, const char *file, long line, con
     size_t klen = make_key(r, 5, parts);
     JBuf *v = begin_value(r, e, src);
     jb_cstr(v, ",\"columns\":");
-    jb_cstr(v, e->json);
+    jb_raw(v, e->json, e->json_len);
     jb_raw(v, "}", 1);
     stage_put(r->st, DB_ENTRIES, r->key, klen, v->s, v->len);
 }
