@@ -42,12 +42,9 @@ static bool in_arena(const void *p)
     return false;
 }
 
-static void *jm_malloc(size_t n)
+/* The next block of arena a, made when there is none yet. */
+static void *jm_next_block(JmArena *a, size_t n)
 {
-    if (!active || n > BIG)
-        return malloc(n);
-    JmArena *a = &arenas[turn];
-    n = (n + 15) & ~(size_t)15;
     while (!a->cur || a->cur->used + n > BLOCK) {
         JmBlock *next = a->cur ? a->cur->next : a->first;
         if (!next) {                        /* a new block at the end of the list */
@@ -66,6 +63,20 @@ static void *jm_malloc(size_t n)
     void *p = a->cur->data + a->cur->used;
     a->cur->used += n;
     return p;
+}
+
+static void *jm_malloc(size_t n)
+{
+    JmArena *a = &arenas[turn];
+    size_t m = (n + 15) & ~(size_t)15;
+    if (!active || n > BIG)
+        return malloc(n);
+    if (a->cur && a->cur->used + m <= BLOCK) {       /* the common case */
+        void *p = a->cur->data + a->cur->used;
+        a->cur->used += m;
+        return p;
+    }
+    return jm_next_block(a, m);
 }
 
 static void jm_free(void *p)

@@ -149,17 +149,26 @@ void vm_begin_record(Vm *vm)
 
 /* ---- operations that need more than a line */
 
+/* What cJSON_GetObjectItemCaseSensitive gives, with the first byte compared inline. */
+static const cJSON *find_member(const cJSON *obj, const char *key)
+{
+    for (const cJSON *c = obj->child; c; c = c->next)
+        if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
+            return c;
+    return NULL;
+}
+
 /* Member key (a plan string) of obj, through the memo when a record is current. */
 static const cJSON *member_of(Vm *vm, const cJSON *obj, const char *key)
 {
     if (vm->gen == 0)
-        return cJSON_GetObjectItemCaseSensitive(obj, key);
+        return find_member(obj, key);
     uintptr_t h = ((uintptr_t)obj >> 4) * 31 + ((uintptr_t)key >> 2);
     VmMemo *e = &vm->memo[(h ^ h >> 7) & (VM_MEMO - 1)];
     if (e->gen != vm->gen || e->obj != obj || e->key != key) {
         e->obj = obj;
         e->key = key;
-        e->found = cJSON_GetObjectItemCaseSensitive(obj, key);
+        e->found = find_member(obj, key);
         e->gen = vm->gen;
     }
     return e->found;
@@ -172,7 +181,7 @@ static VmResult op_get(Vm *vm, uint32_t pc, Value *top, const char *key, bool me
         return VM_EMIT;                       /* null.x is null */
     if (top->k != V_OBJ)
         return fail(vm, pc, "cannot read a field of a %s", kind_name(top->k));
-    const cJSON *m = memo ? member_of(vm, top->u.j, key) : cJSON_GetObjectItemCaseSensitive(top->u.j, key);
+    const cJSON *m = memo ? member_of(vm, top->u.j, key) : find_member(top->u.j, key);
     *top = m ? val_from_json(m) : val_null();
     return VM_EMIT;
 }
