@@ -2,9 +2,11 @@
 ** jsonmem: two bump arenas behind cJSON_InitHooks (see jsonmem.h).
 **
 ** An arena is a list of BLOCK-byte blocks, filled in turn and kept across
-** resets.  Requests above BIG go to malloc.  Whether a pointer is arena
-** memory is a range check against the blocks of both arenas (a few blocks:
-** records are small).
+** resets, and a list of requests above BIG, each its own malloc, freed at
+** the reset.  Whether a pointer is arena memory is a range check against
+** the blocks of both arenas (a few blocks: records are small), then a look
+** at the big requests (rare).  So every byte cJSON takes inside the window
+** goes at the reset, and a record's tree can be dropped without a delete.
 */
 #include "jsonmem.h"
 #include "value.h"
@@ -23,8 +25,14 @@ typedef struct JmBlock {
     _Alignas(16) unsigned char data[];
 } JmBlock;
 
+typedef struct JmBig {
+    struct JmBig *next;
+    _Alignas(16) unsigned char data[];
+} JmBig;
+
 typedef struct JmArena {
     JmBlock *first, *cur;
+    JmBig *big;
 } JmArena;
 
 static JmArena arenas[2];
@@ -39,7 +47,20 @@ static bool in_arena(const void *p)
         for (const JmBlock *b = arenas[i].first; b; b = b->next)
             if (a >= (uintptr_t)b->data && a < (uintptr_t)b->data + BLOCK)
                 return true;
+    for (int i = 0; i < 2; i++)
+        for (const JmBig *g = arenas[i].big; g; g = g->next)
+            if (p == g->data)
+                return true;
     return false;
+}
+
+static void free_big(JmArena *a)
+{
+    for (JmBig *g = a->big, *next; g; g = next) {
+        next = g->next;
+        free(g);
+    }
+    a->big = NULL;
 }
 
 /* The next block of arena a, made when there is none yet. */
@@ -69,8 +90,16 @@ static void *jm_malloc(size_t n)
 {
     JmArena *a = &arenas[turn];
     size_t m = (n + 15) & ~(size_t)15;
-    if (!active || n > BIG)
+    if (!active)
         return malloc(n);
+    if (n > BIG) {
+        JmBig *g = malloc(sizeof *g + n);
+        if (!g)
+            arena_oom();
+        g->next = a->big;
+        a->big = g;
+        return g->data;
+    }
     if (a->cur && a->cur->used + m <= BLOCK) {       /* the common case */
         void *p = a->cur->data + a->cur->used;
         a->cur->used += m;
@@ -99,6 +128,7 @@ void jsonmem_next_record(void)
 {
     turn ^= 1;
     arenas[turn].cur = NULL;                /* refilled from its first block */
+    free_big(&arenas[turn]);
 }
 
 void jsonmem_end(void)
@@ -110,5 +140,6 @@ void jsonmem_end(void)
             free(b);
         }
         arenas[i].first = arenas[i].cur = NULL;
+        free_big(&arenas[i]);
     }
 }

@@ -13,9 +13,11 @@
 ** VM's arena deletes its trees when the next record begins), so the previous
 ** record's memory must stay intact until then.
 **
-** Outside the window, and for big requests, cJSON uses malloc and free as
-** usual; free of memory that is not the arenas' goes to free().  Memory is
-** flat: each arena keeps the blocks of the largest record it held.
+** Outside the window cJSON uses malloc and free as usual; free of memory
+** that is not the arenas' goes to free().  Inside it, everything cJSON
+** allocates is the arena's, so a record's tree need not even be deleted
+** (input_detach).  Memory is flat: each arena keeps the blocks of the
+** largest record it held (big strings are freed at its reset).
 **
 ** Rules for code that runs inside the window: a cJSON tree must not outlive
 ** the record after its own (nothing does: staged values are copied), and

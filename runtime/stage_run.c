@@ -483,6 +483,7 @@ static int stage_input(Run *r, const char *spec, const StageOptions *opt, double
         } else {
             stage_record(r, mk, kc, &rec, file);
             mapper_release(r->mapper);         /* its trees die with the record */
+            (void)input_detach(in);            /* and its memory with the arena: no delete */
         }
         if (opt->progress && r->total % 65536 == 0)
             progress(r, start, false);
