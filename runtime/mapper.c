@@ -32,7 +32,7 @@ struct Mapper {
     char **slot_keys;        /* per plan slot: its name as a JSON key, `"Name":` */
     size_t *slot_key_lens;   /* and their lengths */
     cJSON **picklists;       /* per plan field: the allowed values, parsed once (or NULL) */
-    JBuf out, refs;          /* the record being serialised, and its references */
+    JBuf out;                /* the record being serialised */
     char msg[512];
 };
 
@@ -107,7 +107,6 @@ void mapper_free(Mapper *m)
         cJSON_Delete(m->picklists[i]);
     free(m->picklists);
     jb_free(&m->out);
-    jb_free(&m->refs);
     vm_free(m->vm);
     free(m);
 }
@@ -206,21 +205,25 @@ static bool check_value(Mapper *m, const PlanField *f, const Value *v, const cha
 
 /* ---- serialising a rule's output */
 
-static void put_value(Mapper *m, JBuf *b, const Value *v)
+void mapper_ref_json(const Mapper *m, uint32_t desc, const char *key, size_t keylen, JBuf *b)
 {
-    if (v->k != V_REF) {
-        jb_value(b, v, m->vm->arena);
-        return;
-    }
-    const PlanRef *r = &m->plan->refs[v->u.ref.desc];
+    const PlanRef *r = &m->plan->refs[desc];
     const char *field = plan_s(m->plan, r->field);
     jb_raw(b, "{\"$ref\":", 8);
     jb_cstr(b, plan_s(m->plan, r->objects));
     jb_raw(b, ",\"field\":", 9);
     jb_string(b, field, strlen(field));
     jb_raw(b, ",\"key\":", 7);
-    jb_string(b, v->u.ref.key, strlen(v->u.ref.key));
+    jb_string(b, key, keylen);
     jb_cstr(b, r->existing ? ",\"existing\":true}" : "}");
+}
+
+static void put_value(Mapper *m, JBuf *b, const Value *v)
+{
+    if (v->k != V_REF)
+        jb_value(b, v, m->vm->arena);
+    else
+        mapper_ref_json(m, v->u.ref.desc, v->u.ref.key, strlen(v->u.ref.key), b);
 }
 
 /*
@@ -232,7 +235,7 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
     const Plan *p = m->plan;
     const PlanRule *r = &p->rules[ri];
     Vm *vm = m->vm;
-    JBuf *o = &m->out, *refs = &m->refs;
+    JBuf *o = &m->out;
     MapRef found[PLAN_MAX_LOCALS];
     uint32_t nfound = 0;
     jb_reset(o);
@@ -250,10 +253,9 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
         jb_raw(o, m->slot_keys[r->first_slot + s], m->slot_key_lens[r->first_slot + s]);
         put_value(m, o, &vm->slots[s]);
         if (vm->slots[s].k == V_REF) {
-            jb_reset(refs);
-            put_value(m, refs, &vm->slots[s]);
             found[nfound].field = plan_s(p, slot->name);
-            found[nfound++].json = arena_strndup(vm->arena, refs->s, refs->len);
+            found[nfound].desc = vm->slots[s].u.ref.desc;
+            found[nfound++].key = vm->slots[s].u.ref.key;
         }
     }
     jb_raw(o, "}", 1);

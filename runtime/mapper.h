@@ -13,6 +13,7 @@
 #ifndef MAPRUN_MAPPER_H
 #define MAPRUN_MAPPER_H
 
+#include "jsonbuf.h"
 #include "plan.h"
 #include "vm.h"
 
@@ -28,7 +29,8 @@ typedef enum { MO_OUTPUT, MO_EXCLUDED, MO_QUARANTINED } MapOutcome;
 
 typedef struct MapRef {
     const char *field;    /* the lookup field: AccountId, WhoId */
-    const char *json;     /* {"$ref": […], "field": …, "key": …} */
+    uint32_t desc;        /* the plan's ref descriptor (objects, their field, existing) */
+    const char *key;      /* the key value; mapper_ref_json gives the whole reference */
 } MapRef;
 
 typedef struct MapEmit {
@@ -60,6 +62,8 @@ const MapKind *mapper_kind(const Mapper *m, const char *kind);
 /* Map one record; everything in *res lives until the next call. */
 void mapper_run(Mapper *m, const MapKind *k, const cJSON *record, MapResult *res);
 const Plan *mapper_plan(const Mapper *m);
+/* A reference as staged: {"$ref": […], "field": …, "key": …[, "existing": true]}, appended to out. */
+void mapper_ref_json(const Mapper *m, uint32_t desc, const char *key, size_t keylen, JBuf *out);
 /* Free what the last mapper_run allocated now (its result goes with it);
 ** the next mapper_run would.  For jsonmem.h's rule that trees die young. */
 void mapper_release(Mapper *m);

@@ -257,13 +257,25 @@ static JBuf *begin_value(Run *r, const MapEmit *e, const char *src)
     return v;
 }
 
-/* The record's references, one entry per field, for the loader to resolve. */
+/*
+** The record's references, one entry per field, for the loader to resolve.
+** Sorted as [u32 descriptor][key] and made JSON when appended (append_ref):
+** a third of the bytes to sort, spill and merge.
+*/
 static void put_refs(Run *r, const char *object, const MapEmit *e)
 {
     for (uint32_t i = 0; i < e->nrefs; i++) {
         const char *parts[] = {object, e->key, e->refs[i].field};
         size_t klen = make_key(r, 3, parts);
-        if (sr_add(r->refs, r->key, klen, e->refs[i].json, strlen(e->refs[i].json)) < 0)
+        uint32_t desc = e->refs[i].desc;
+        size_t n = strlen(e->refs[i].key);
+        jb_reset(&r->val);
+        for (int b = 0; b < 4; b++) {
+            char c = (char)(desc >> (8 * b));
+            jb_raw(&r->val, &c, 1);
+        }
+        jb_raw(&r->val, e->refs[i].key, n);
+        if (sr_add(r->refs, r->key, klen, r->val.s, r->val.len) < 0)
             r->refs_failed = true;
     }
 }
@@ -378,12 +390,19 @@ static void stage_record(Run *r, const MapKind *mk, KindCount *kc, const InputRe
 ** fraction of random inserts and no memory. */
 static int append_ref(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
-    return stage_append(ctx, DB_REFS, k, kl, v, vl);
+    Run *r = ctx;
+    const unsigned char *p = v;
+    if (vl < 4)
+        return -1;
+    uint32_t desc = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    jb_reset(&r->val);
+    mapper_ref_json(r->mapper, desc, (const char *)p + 4, vl - 4, &r->val);
+    return stage_append(r->st, DB_REFS, k, kl, r->val.s, r->val.len);
 }
 
 static int write_refs(Run *r)
 {
-    return r->refs_failed || sr_finish(r->refs, append_ref, r->st) != 0 ? -1 : 0;
+    return r->refs_failed || sr_finish(r->refs, append_ref, r) != 0 ? -1 : 0;
 }
 
 /* ---- the summary `maprun status` prints */
