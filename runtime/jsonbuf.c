@@ -39,7 +39,8 @@ void jb_free(JBuf *b)
 
 void jb_raw(JBuf *b, const char *s, size_t n)
 {
-    grow(b, n);
+    if (b->len + n + 1 > b->cap)        /* the call only when it must grow */
+        grow(b, n);
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -71,7 +72,8 @@ static bool word_needs_escape(uint64_t w)
 
 void jb_string(JBuf *b, const char *s, size_t n)
 {
-    grow(b, n + 2);
+    if (b->len + n + 3 > b->cap)
+        grow(b, n + 2);
     b->s[b->len++] = '"';
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
