@@ -142,6 +142,13 @@ static bool email_ok(const char *s)
 
 static bool in_picklist(const cJSON *list, const char *v, bool multi)
 {
+    if (!multi) {                           /* one value: compared where it is, no copy */
+        const cJSON *it;
+        cJSON_ArrayForEach(it, list)
+            if (cJSON_IsString(it) && strcmp(it->valuestring, v) == 0)
+                return true;
+        return false;
+    }
     bool ok = true;
     char *copy = strdup(v), *save = NULL;
     for (char *part = multi ? strtok_r(copy, ";", &save) : copy; part && ok;
