@@ -627,6 +627,13 @@ static void check_line(Input *in, InputRecord *rec, const char *p, size_t len)
     parse_line(in, rec, p, len);
 }
 
+cJSON *input_detach(Input *in)
+{
+    cJSON *doc = in->doc;
+    in->doc = NULL;
+    return doc;
+}
+
 int input_next(Input *in, InputRecord *rec, char *err, size_t errlen)
 {
     char *p = NULL;

@@ -132,6 +132,11 @@ typedef struct InputRecord {
 int input_next(Input *in, InputRecord *rec, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Take over the tree of the record input_next gave last (NULL for a bad
+** record): the next input_next no longer deletes it; the caller does, or
+** drops it when its memory goes otherwise (jsonmem.h). */
+cJSON *input_detach(Input *in);
+
 /* Bytes read so far (after decompression for .gz), for progress. */
 unsigned long long input_bytes(const Input *in);
 

@@ -4,6 +4,8 @@
 */
 #include "jsonbuf.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,8 @@ void jb_free(JBuf *b)
 
 void jb_raw(JBuf *b, const char *s, size_t n)
 {
-    grow(b, n);
+    if (b->len + n + 1 > b->cap)        /* the call only when it must grow */
+        grow(b, n);
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -53,12 +56,32 @@ static int needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/*
+** Does any of the 8 bytes of w need escaping (below 0x20, '"' or '\\')?  The
+** usual bit tricks ("has a byte less than n", "has a zero byte" of w xor the
+** character): exact for "any", which is all that is asked; bytes of 0x80
+** and above never count (UTF-8, copied as they are).
+*/
+static bool word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+    uint64_t t = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash);
+    return (t & high) != 0;
+}
+
 void jb_string(JBuf *b, const char *s, size_t n)
 {
-    grow(b, n + 2);
+    if (b->len + n + 3 > b->cap)
+        grow(b, n + 2);
     b->s[b->len++] = '"';
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
+        uint64_t w;
+        while (i + 8 <= n && (memcpy(&w, s + i, 8), !word_needs_escape(w)))
+            i += 8;                     /* eight plain bytes at a time */
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (!needs_escape(c))
             continue;

@@ -30,8 +30,9 @@ struct Mapper {
     uint32_t nkinds;
     MapEmit emits[64];
     char **slot_keys;        /* per plan slot: its name as a JSON key, `"Name":` */
+    size_t *slot_key_lens;   /* and their lengths */
     cJSON **picklists;       /* per plan field: the allowed values, parsed once (or NULL) */
-    JBuf out, refs;          /* the record being serialised, and its references */
+    JBuf out;                /* the record being serialised */
     char msg[512];
 };
 
@@ -73,12 +74,14 @@ Mapper *mapper_new(const Plan *plan, char *err, size_t errlen)
         push(&k->splits, &k->nsplits, i);
     }
     m->slot_keys = calloc(plan->nslots + 1, sizeof(char *));
+    m->slot_key_lens = calloc(plan->nslots + 1, sizeof(size_t));
     for (uint32_t i = 0; i < plan->nslots; i++) {
         JBuf b = {0};
         const char *name = plan_s(plan, plan->slots[i].name);
         jb_string(&b, name, strlen(name));
         jb_raw(&b, ":", 1);
         m->slot_keys[i] = b.s;
+        m->slot_key_lens[i] = b.len;
     }
     m->picklists = calloc(plan->nfields + 1, sizeof(cJSON *));
     for (uint32_t i = 0; i < plan->nfields; i++)
@@ -99,11 +102,11 @@ void mapper_free(Mapper *m)
     for (uint32_t i = 0; i < m->plan->nslots; i++)
         free(m->slot_keys[i]);
     free(m->slot_keys);
+    free(m->slot_key_lens);
     for (uint32_t i = 0; i < m->plan->nfields; i++)
         cJSON_Delete(m->picklists[i]);
     free(m->picklists);
     jb_free(&m->out);
-    jb_free(&m->refs);
     vm_free(m->vm);
     free(m);
 }
@@ -121,6 +124,11 @@ const Plan *mapper_plan(const Mapper *m)
     return m->plan;
 }
 
+void mapper_release(Mapper *m)
+{
+    arena_reset(m->vm->arena);
+}
+
 /* ---- validation of one field value */
 
 static bool email_ok(const char *s)
@@ -134,6 +142,13 @@ static bool email_ok(const char *s)
 
 static bool in_picklist(const cJSON *list, const char *v, bool multi)
 {
+    if (!multi) {                           /* one value: compared where it is, no copy */
+        const cJSON *it;
+        cJSON_ArrayForEach(it, list)
+            if (cJSON_IsString(it) && strcmp(it->valuestring, v) == 0)
+                return true;
+        return false;
+    }
     bool ok = true;
     char *copy = strdup(v), *save = NULL;
     for (char *part = multi ? strtok_r(copy, ";", &save) : copy; part && ok;
@@ -197,21 +212,25 @@ static bool check_value(Mapper *m, const PlanField *f, const Value *v, const cha
 
 /* ---- serialising a rule's output */
 
-static void put_value(Mapper *m, JBuf *b, const Value *v)
+void mapper_ref_json(const Mapper *m, uint32_t desc, const char *key, size_t keylen, JBuf *b)
 {
-    if (v->k != V_REF) {
-        jb_value(b, v, m->vm->arena);
-        return;
-    }
-    const PlanRef *r = &m->plan->refs[v->u.ref.desc];
+    const PlanRef *r = &m->plan->refs[desc];
     const char *field = plan_s(m->plan, r->field);
     jb_raw(b, "{\"$ref\":", 8);
     jb_cstr(b, plan_s(m->plan, r->objects));
     jb_raw(b, ",\"field\":", 9);
     jb_string(b, field, strlen(field));
     jb_raw(b, ",\"key\":", 7);
-    jb_string(b, v->u.ref.key, strlen(v->u.ref.key));
+    jb_string(b, key, keylen);
     jb_cstr(b, r->existing ? ",\"existing\":true}" : "}");
+}
+
+static void put_value(Mapper *m, JBuf *b, const Value *v)
+{
+    if (v->k != V_REF)
+        jb_value(b, v, m->vm->arena);
+    else
+        mapper_ref_json(m, v->u.ref.desc, v->u.ref.key, strlen(v->u.ref.key), b);
 }
 
 /*
@@ -223,7 +242,7 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
     const Plan *p = m->plan;
     const PlanRule *r = &p->rules[ri];
     Vm *vm = m->vm;
-    JBuf *o = &m->out, *refs = &m->refs;
+    JBuf *o = &m->out;
     MapRef found[PLAN_MAX_LOCALS];
     uint32_t nfound = 0;
     jb_reset(o);
@@ -238,14 +257,12 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
         if (!first)
             jb_raw(o, ",", 1);
         first = false;
-        const char *key = m->slot_keys[r->first_slot + s];
-        jb_cstr(o, key);
+        jb_raw(o, m->slot_keys[r->first_slot + s], m->slot_key_lens[r->first_slot + s]);
         put_value(m, o, &vm->slots[s]);
         if (vm->slots[s].k == V_REF) {
-            jb_reset(refs);
-            put_value(m, refs, &vm->slots[s]);
             found[nfound].field = plan_s(p, slot->name);
-            found[nfound++].json = arena_strndup(vm->arena, refs->s, refs->len);
+            found[nfound].desc = vm->slots[s].u.ref.desc;
+            found[nfound++].key = vm->slots[s].u.ref.key;
         }
     }
     jb_raw(o, "}", 1);
@@ -265,6 +282,7 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
     }
     e->rule = ri;
     e->json = ok ? arena_strndup(vm->arena, o->s, o->len) : NULL;
+    e->json_len = ok ? o->len : 0;
     e->nrefs = ok ? nfound : 0;
     e->refs = NULL;
     if (e->nrefs) {
@@ -340,7 +358,7 @@ void mapper_run(Mapper *m, const MapKind *k, const cJSON *record, MapResult *res
     memset(res, 0, sizeof *res);
     res->emits = m->emits;
     res->rule = PLAN_NONE;
-    arena_reset(m->vm->arena);
+    vm_begin_record(m->vm);
     bool excluded = false, decided = false;
     for (uint32_t i = 0; k && i < k->nsplits; i++) {
         const PlanSplit *sp = &m->plan->splits[k->splits[i]];

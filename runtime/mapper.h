@@ -13,6 +13,7 @@
 #ifndef MAPRUN_MAPPER_H
 #define MAPRUN_MAPPER_H
 
+#include "jsonbuf.h"
 #include "plan.h"
 #include "vm.h"
 
@@ -28,13 +29,15 @@ typedef enum { MO_OUTPUT, MO_EXCLUDED, MO_QUARANTINED } MapOutcome;
 
 typedef struct MapRef {
     const char *field;    /* the lookup field: AccountId, WhoId */
-    const char *json;     /* {"$ref": […], "field": …, "key": …} */
+    uint32_t desc;        /* the plan's ref descriptor (objects, their field, existing) */
+    const char *key;      /* the key value; mapper_ref_json gives the whole reference */
 } MapRef;
 
 typedef struct MapEmit {
     uint32_t rule;
     const char *key;      /* object rules: the upsert key as text; entries: NULL */
     const char *json;     /* the fields or columns as a JSON object (arena) */
+    size_t json_len;      /* its length in bytes */
     const MapRef *refs;   /* object rules: its references, for the refs database (arena) */
     uint32_t nrefs;
 } MapEmit;
@@ -59,5 +62,10 @@ const MapKind *mapper_kind(const Mapper *m, const char *kind);
 /* Map one record; everything in *res lives until the next call. */
 void mapper_run(Mapper *m, const MapKind *k, const cJSON *record, MapResult *res);
 const Plan *mapper_plan(const Mapper *m);
+/* A reference as staged: {"$ref": […], "field": …, "key": …[, "existing": true]}, appended to out. */
+void mapper_ref_json(const Mapper *m, uint32_t desc, const char *key, size_t keylen, JBuf *out);
+/* Free what the last mapper_run allocated now (its result goes with it);
+** the next mapper_run would.  For jsonmem.h's rule that trees die young. */
+void mapper_release(Mapper *m);
 
 #endif

@@ -9,6 +9,7 @@
 #define MAPRUN_SORTRUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct SortRuns SortRuns;
 
@@ -23,5 +24,10 @@ int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *
 typedef int (*SortEmit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
 int sr_finish(SortRuns *s, SortEmit fn, void *ctx);
 void sr_free(SortRuns *s);
+/* Memory (not zeroed) for a large table used at random, on huge pages where
+** the system allows (free() releases it); NULL when out of memory. */
+void *sr_big_alloc(size_t n);
+/* The hash of a key that the lookups use (64 bits, well mixed; fast on short keys). */
+uint64_t sr_hash(const void *key, size_t n);
 
 #endif

@@ -6,10 +6,14 @@
 **   meta        "plan" -> plan CRC (hex), "plan.mapb" -> the plan itself,
 **               "summary" -> the run's counters as JSON (maprun status)
 **   records     OBJECT \0 KEY -> {"rule","src","hash","fields":{…}}
-**               (stored as an 8-byte sequence number into `log`, which holds the
-**               values in the order they were written: the random-order index stays
-**               small, and the bulk of the data is appended; callers see only
-**               records — stage_put/get/scan on DB_RECORDS go through the log)
+**               (stored as an 8-byte offset into the log, which holds the values in
+**               the order they were written: the index stays small, and the bulk of
+**               the data is appended; callers see only records — stage_put/get/scan
+**               on DB_RECORDS go through the log)
+**   log         the record log: the file records.log in the state directory, not an
+**               LMDB database; keys are 8-byte offsets.  Read-only through this API
+**               (stage_get/scan); states staged before it was a file keep it in
+**               LMDB's "log" database and are read from there
 **   entries     TARGET \0 SECTION \0 FILE \0 LINE(12 digits) \0 RULE -> {"rule","src","columns":{…}}
 **   quarantine  FILE \0 LINE(12 digits) -> {"kind","file","line","rule","code","message","raw"}
 **   refs        OBJECT \0 KEY \0 FIELD -> {"objects":[…],"field":…,"key":…}: references to resolve at load

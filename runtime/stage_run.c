@@ -12,6 +12,7 @@
 #include "stage_run.h"
 #include "input.h"
 #include "jsonbuf.h"
+#include "jsonmem.h"
 #include "mapper.h"
 #include "plan.h"
 #include "sortrun.h"
@@ -47,7 +48,7 @@ typedef struct Run {
     unsigned long long total, quarantined;
     char key[4096];
     JBuf val;                 /* the value being written */
-    uint8_t *bloom;           /* the record keys staged so far, as a Bloom filter (fixed size) */
+    uint64_t *bloom;          /* the record keys staged so far, as a Bloom filter (fixed size) */
     SortRuns *refs;           /* references, sorted on disk and appended at the end */
     bool refs_failed;
     char **rule_json;         /* each rule's name as a JSON string */
@@ -95,13 +96,40 @@ static size_t make_key(Run *r, int n, const char *const *parts)
 }
 
 
+/* v in decimal, NUL-terminated; returns the length (out holds 21 bytes). */
+static size_t fmt_ulong(char *out, unsigned long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/* A line number as keys hold it: printf's "%012ld", without printf (out holds 24 bytes). */
+static void fmt_line(char *out, long line)
+{
+    if (line < 0 || line > 999999999999L) {
+        snprintf(out, 24, "%012ld", line);
+        return;
+    }
+    for (int i = 11; i >= 0; i--, line /= 10)
+        out[i] = (char)('0' + line % 10);
+    out[12] = '\0';
+}
+
+
 /* ---- quarantine entries */
 
 static void put_quarantine(Run *r, const char *kind, const char *file, long line, const char *rule, const char *at,
                            const char *code, const char *message, const char *raw, size_t rawlen, bool raw_is_text)
 {
     char lines[24];
-    snprintf(lines, sizeof lines, "%012ld", line);
+    fmt_line(lines, line);
     const char *parts[] = {file, lines};
     size_t klen = make_key(r, 2, parts);
     JBuf *v = &r->val;
@@ -149,7 +177,8 @@ static const char *object_of(const Run *r, const MapEmit *e)
 /*
 ** Staging starts from an empty state, so a key the Bloom filter has never
 ** seen is new, and most records need no lookup at all.  16 MiB of bits: a
-** false positive only costs one lookup, and memory does not grow.
+** false positive only costs one lookup, and memory does not grow.  Blocked:
+** a key's three bits are in one 64-bit word, so a test is one cache miss.
 */
 #define BLOOM_BITS ((uint64_t)1 << 27)
 
@@ -164,15 +193,11 @@ static uint64_t fnv1a_n(const char *s, size_t n)
 /* Was the key (maybe) staged before?  Adds it either way. */
 static bool bloom_seen(Run *r, const char *key, size_t klen)
 {
-    uint64_t h = fnv1a_n(key, klen);
-    uint64_t h1 = h & 0xFFFFFFFFu, h2 = (h >> 32) | 1;
-    bool seen = true;
-    for (uint64_t i = 0; i < 3; i++) {
-        uint64_t bit = (h1 + i * h2) % BLOOM_BITS;
-        uint8_t mask = (uint8_t)(1u << (bit & 7));
-        seen &= (r->bloom[bit >> 3] & mask) != 0;
-        r->bloom[bit >> 3] |= mask;
-    }
+    uint64_t h = sr_hash(key, klen);
+    uint64_t *word = &r->bloom[h & (BLOOM_BITS / 64 - 1)];
+    uint64_t mask = (uint64_t)1 << (h >> 40 & 63) | (uint64_t)1 << (h >> 46 & 63) | (uint64_t)1 << (h >> 52 & 63);
+    bool seen = (*word & mask) == mask;
+    *word |= mask;
     return seen;
 }
 
@@ -200,7 +225,7 @@ static const char *collision(Run *r, const MapEmit *e, const char *src)
     return strcmp(holder, src) == 0 ? NULL : holder;
 }
 
-/* merge fill: the staged fields, completed from the new record's. */
+/* merge fill: the staged fields, completed from the new record's (release with cJSON_free). */
 static char *fill(const void *old, size_t oldlen, const char *fields)
 {
     cJSON *o = cJSON_ParseWithLength(old, oldlen);
@@ -232,13 +257,25 @@ static JBuf *begin_value(Run *r, const MapEmit *e, const char *src)
     return v;
 }
 
-/* The record's references, one entry per field, for the loader to resolve. */
+/*
+** The record's references, one entry per field, for the loader to resolve.
+** Sorted as [u32 descriptor][key] and made JSON when appended (append_ref):
+** a third of the bytes to sort, spill and merge.
+*/
 static void put_refs(Run *r, const char *object, const MapEmit *e)
 {
     for (uint32_t i = 0; i < e->nrefs; i++) {
         const char *parts[] = {object, e->key, e->refs[i].field};
         size_t klen = make_key(r, 3, parts);
-        if (sr_add(r->refs, r->key, klen, e->refs[i].json, strlen(e->refs[i].json)) < 0)
+        uint32_t desc = e->refs[i].desc;
+        size_t n = strlen(e->refs[i].key);
+        jb_reset(&r->val);
+        for (int b = 0; b < 4; b++) {
+            char c = (char)(desc >> (8 * b));
+            jb_raw(&r->val, &c, 1);
+        }
+        jb_raw(&r->val, e->refs[i].key, n);
+        if (sr_add(r->refs, r->key, klen, r->val.s, r->val.len) < 0)
             r->refs_failed = true;
     }
 }
@@ -252,22 +289,28 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     size_t oldlen;
     char *filled = NULL;
     const char *fields = e->json;
+    size_t flen = e->json_len;
     /* first: only whether the key is there; last: nothing (the last write
     ** wins); fill: the staged record itself */
     bool seen = rule->merge != PM_NONE && bloom_seen(r, r->key, klen);
     if (seen && rule->merge == PM_FIRST && stage_has(r->st, DB_RECORDS, r->key, klen) == 1)
         return;
-    if (seen && rule->merge == PM_FILL && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1)
+    if (seen && rule->merge == PM_FILL && stage_get(r->st, DB_RECORDS, r->key, klen, &old, &oldlen) == 1) {
         fields = filled = fill(old, oldlen, e->json);
+        flen = strlen(filled);
+    }
     JBuf *v = begin_value(r, e, src);
-    char hash[40];
-    snprintf(hash, sizeof hash, ",\"hash\":\"%016llx\",\"fields\":", (unsigned long long)fnv1a_n(fields, strlen(fields)));
-    jb_cstr(v, hash);
-    jb_cstr(v, fields);
+    static const char hex[] = "0123456789abcdef";
+    char hash[] = ",\"hash\":\"0123456789abcdef\",\"fields\":";
+    uint64_t h = fnv1a_n(fields, flen);
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        hash[9 + i] = hex[h & 15];
+    jb_raw(v, hash, sizeof hash - 1);
+    jb_raw(v, fields, flen);
     jb_raw(v, "}", 1);
     klen = make_key(r, 2, parts);
     stage_put(r->st, DB_RECORDS, r->key, klen, v->s, v->len);
-    free(filled);
+    cJSON_free(filled);
     put_refs(r, parts[0], e);
 }
 
@@ -276,13 +319,13 @@ static void put_entry(Run *r, const MapEmit *e, const char *file, long line, con
     static const char *const targets[] = {"object", "inventory", "flag", "exclude"};
     const PlanRule *rule = &r->plan->rules[e->rule];
     char lines[24];
-    snprintf(lines, sizeof lines, "%012ld", line);
+    fmt_line(lines, line);
     const char *parts[] = {targets[rule->target], plan_s(r->plan, rule->section), file, lines,
                            plan_s(r->plan, rule->name)};
     size_t klen = make_key(r, 5, parts);
     JBuf *v = begin_value(r, e, src);
     jb_cstr(v, ",\"columns\":");
-    jb_cstr(v, e->json);
+    jb_raw(v, e->json, e->json_len);
     jb_raw(v, "}", 1);
     stage_put(r->st, DB_ENTRIES, r->key, klen, v->s, v->len);
 }
@@ -292,8 +335,18 @@ static void stage_record(Run *r, const MapKind *mk, KindCount *kc, const InputRe
 {
     MapResult res;
     mapper_run(r->mapper, mk, rec->json, &res);
-    char src[600];
-    snprintf(src, sizeof src, "%s:%ld", file, rec->line);
+    char src[600];              /* "FILE:LINE", as snprintf("%s:%ld") would cut it */
+    size_t n = strlen(file);
+    n = n < sizeof src - 1 ? n : sizeof src - 1;
+    memcpy(src, file, n);
+    if (n < sizeof src - 1)
+        src[n++] = ':';
+    char digits[24];
+    size_t nd = rec->line < 0 ? (size_t)snprintf(digits, sizeof digits, "%ld", rec->line)
+                              : fmt_ulong(digits, (unsigned long long)rec->line);
+    nd = nd < sizeof src - 1 - n ? nd : sizeof src - 1 - n;
+    memcpy(src + n, digits, nd);
+    src[n + nd] = '\0';
     const char *holder = NULL;
     uint32_t culprit = PLAN_NONE;
     for (uint32_t i = 0; res.outcome == MO_OUTPUT && i < res.nemits && !holder; i++)
@@ -337,12 +390,19 @@ static void stage_record(Run *r, const MapKind *mk, KindCount *kc, const InputRe
 ** fraction of random inserts and no memory. */
 static int append_ref(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
-    return stage_append(ctx, DB_REFS, k, kl, v, vl);
+    Run *r = ctx;
+    const unsigned char *p = v;
+    if (vl < 4)
+        return -1;
+    uint32_t desc = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    jb_reset(&r->val);
+    mapper_ref_json(r->mapper, desc, (const char *)p + 4, vl - 4, &r->val);
+    return stage_append(r->st, DB_REFS, k, kl, r->val.s, r->val.len);
 }
 
 static int write_refs(Run *r)
 {
-    return r->refs_failed || sr_finish(r->refs, append_ref, r->st) != 0 ? -1 : 0;
+    return r->refs_failed || sr_finish(r->refs, append_ref, r) != 0 ? -1 : 0;
 }
 
 /* ---- the summary `maprun status` prints */
@@ -381,7 +441,7 @@ static void write_summary(Run *r)
     char *text = cJSON_PrintUnformatted(s);
     stage_put(r->st, DB_META, "summary", 7, text, strlen(text));
     stage_put(r->st, DB_META, "plan", 4, hash, strlen(hash));
-    free(text);
+    cJSON_free(text);
     cJSON_Delete(s);
 }
 
@@ -430,7 +490,10 @@ static int stage_input(Run *r, const char *spec, const StageOptions *opt, double
     KindCount *kc = kind_count(r, kind);
     InputRecord rec;
     int rc;
-    while ((rc = input_next(in, &rec, err, sizeof err)) == 1) {
+    for (;;) {
+        jsonmem_next_record();                 /* cJSON's memory: one arena per record (jsonmem.h) */
+        if ((rc = input_next(in, &rec, err, sizeof err)) != 1)
+            break;
         kc->read++;
         r->total++;
         if (rec.reason) {
@@ -438,6 +501,8 @@ static int stage_input(Run *r, const char *spec, const StageOptions *opt, double
             kc->quarantined++;
         } else {
             stage_record(r, mk, kc, &rec, file);
+            mapper_release(r->mapper);         /* its trees die with the record */
+            (void)input_detach(in);            /* and its memory with the arena: no delete */
         }
         if (opt->progress && r->total % 65536 == 0)
             progress(r, start, false);
@@ -485,7 +550,9 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     r.rule_emitted = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_quarantined = calloc(plan.nrules + 1, sizeof(unsigned long long));
     r.rule_json = calloc(plan.nrules + 1, sizeof(char *));
-    r.bloom = calloc(BLOOM_BITS / 8, 1);
+    r.bloom = sr_big_alloc(BLOOM_BITS / 8);
+    if (r.bloom)
+        memset(r.bloom, 0, BLOOM_BITS / 8);
     r.refs = sr_new(dir, "refs", (size_t)8 << 20);
     for (uint32_t i = 0; i < plan.nrules; i++)
         r.rule_json[i] = jb_quote(plan_s(&plan, plan.rules[i].name));
@@ -498,6 +565,7 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
         goto lmdb;
     double start = now();
     rc = 0;
+    jsonmem_begin();
     for (int i = 0; i < ninputs && rc == 0; i++)
         rc = stage_input(&r, inputs[i], opt, start);
     if (stage_finish(r.st) < 0)
@@ -518,6 +586,7 @@ lmdb:
     rc = -1;
 done:
     run_free(&r);
+    jsonmem_end();
     plan_free(&plan);
     return rc;
 }

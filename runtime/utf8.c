@@ -3,6 +3,9 @@
 */
 #include "utf8.h"
 
+#include <stdint.h>
+#include <string.h>
+
 static bool is_cont(unsigned char b, unsigned char lo, unsigned char hi)
 {
     return b >= lo && b <= hi;
@@ -70,19 +73,34 @@ size_t utf8_encode(uint32_t c, char *out)
     return 4;
 }
 
+/* How many bytes from the start of s are ASCII (8 at a time). */
+static size_t ascii_run(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    return i;
+}
+
 size_t utf8_count(const char *s, size_t len)
 {
-    size_t n = 0;
+    size_t i = ascii_run(s, len), n = i;   /* ASCII: one character per byte */
     uint32_t c;
-    for (size_t i = 0; i < len; n++)
+    for (; i < len; n++)
         i += utf8_next(s, len, i, &c);
     return n;
 }
 
 size_t utf8_prefix(const char *s, size_t len, size_t n)
 {
-    size_t i = 0;
+    size_t i = ascii_run(s, len < n ? len : n);
     uint32_t c;
+    n -= i;
     while (i < len && n-- > 0)
         i += utf8_next(s, len, i, &c);
     return i;

@@ -138,15 +138,50 @@ static const char *kind_name(VKind k)
     return names[k];
 }
 
+void vm_begin_record(Vm *vm)
+{
+    arena_reset(vm->arena);
+    if (++vm->gen == 0) {                     /* wrapped: old entries could look current */
+        memset(vm->memo, 0, sizeof vm->memo);
+        vm->gen = 1;
+    }
+}
+
 /* ---- operations that need more than a line */
 
-static VmResult op_get(Vm *vm, uint32_t pc, Value *top, const char *key)
+/* What cJSON_GetObjectItemCaseSensitive gives, with the first byte compared inline. */
+static const cJSON *find_member(const cJSON *obj, const char *key)
+{
+    for (const cJSON *c = obj->child; c; c = c->next)
+        if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
+            return c;
+    return NULL;
+}
+
+/* Member key (a plan string) of obj, through the memo when a record is current. */
+static const cJSON *member_of(Vm *vm, const cJSON *obj, const char *key)
+{
+    if (vm->gen == 0)
+        return find_member(obj, key);
+    uintptr_t h = ((uintptr_t)obj >> 4) * 31 + ((uintptr_t)key >> 2);
+    VmMemo *e = &vm->memo[(h ^ h >> 7) & (VM_MEMO - 1)];
+    if (e->gen != vm->gen || e->obj != obj || e->key != key) {
+        e->obj = obj;
+        e->key = key;
+        e->found = find_member(obj, key);
+        e->gen = vm->gen;
+    }
+    return e->found;
+}
+
+/* top.key; memo: key is a plan string (its address names it), so the lookup may be remembered. */
+static VmResult op_get(Vm *vm, uint32_t pc, Value *top, const char *key, bool memo)
 {
     if (top->k == V_NULL)
         return VM_EMIT;                       /* null.x is null */
     if (top->k != V_OBJ)
         return fail(vm, pc, "cannot read a field of a %s", kind_name(top->k));
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(top->u.j, key);
+    const cJSON *m = memo ? member_of(vm, top->u.j, key) : find_member(top->u.j, key);
     *top = m ? val_from_json(m) : val_null();
     return VM_EMIT;
 }
@@ -165,7 +200,7 @@ static VmResult op_index(Vm *vm, uint32_t pc, Value *x, const Value *ix)
         return VM_EMIT;
     }
     if (x->k == V_OBJ && ix->k == V_STR)
-        return op_get(vm, pc, x, ix->u.s.p);
+        return op_get(vm, pc, x, ix->u.s.p, false);
     return fail(vm, pc, "cannot index a %s", kind_name(x->k));
 }
 
@@ -299,7 +334,7 @@ static void op_flatten(Vm *vm, const cJSON *desc, const Value *obj)
         char *text = rest->child ? cJSON_PrintUnformatted(rest) : NULL;
         vm->slots[rest_slot] = text ? val_str(arena_strndup(vm->arena, text, strlen(text)), strlen(text)) : val_null();
         vm->set[rest_slot] = true;
-        free(text);
+        cJSON_free(text);
     }
 }
 
@@ -320,7 +355,7 @@ VmResult vm_run(Vm *vm, uint32_t pc, uint32_t nslots, const cJSON *record)
         case OP_NULL: *sp++ = val_null(); break;
         case OP_RECORD: sp->k = V_OBJ; sp->u.j = record; sp++; break;
         case OP_GET:
-            if ((r = op_get(vm, pc, sp - 1, vm->plan->strs[a])) != VM_EMIT)
+            if ((r = op_get(vm, pc, sp - 1, vm->plan->strs[a], true)) != VM_EMIT)
                 return r;
             break;
         case OP_INDEX:

@@ -24,6 +24,22 @@ typedef enum {
     VM_ERROR        /* the data did not fit: vm->reason, at vm->pc */
 } VmResult;
 
+/*
+** Member lookups of the current record, remembered: the rules of one record
+** read the same members (.identifiers.email, .attributes.lifecycle_stage)
+** again and again, and each lookup is a linear scan of a cJSON object.
+** Keyed by the object and the plan string's address; valid within one
+** record (vm_begin_record forgets them), whose trees do not change or move.
+*/
+#define VM_MEMO 64
+
+typedef struct VmMemo {
+    const cJSON *obj;
+    const char *key;
+    const cJSON *found;      /* NULL: the member is not there */
+    uint32_t gen;            /* the record it belongs to (Vm.gen) */
+} VmMemo;
+
 typedef struct Vm {
     const Plan *plan;
     Value *consts;           /* each constant as a Value (JSON ones parsed once) */
@@ -37,11 +53,15 @@ typedef struct Vm {
     uint32_t route;          /* VM_ROUTE */
     uint32_t pc;             /* where the block ended */
     char msg[256];           /* room for VM_ERROR messages */
+    VmMemo memo[VM_MEMO];    /* member lookups of this record (op_get) */
+    uint32_t gen;            /* the current record, for memo; 0: lookups are not remembered */
 } Vm;
 
 /* Prepare a VM for a verified plan; returns NULL (with err) on a bad constant. */
 Vm *vm_new(const Plan *plan, char *err, size_t errlen);
 void vm_free(Vm *vm);
+/* A new record: forget the previous one's arena memory and member lookups. */
+void vm_begin_record(Vm *vm);
 /* Run the block at pc over record (a cJSON object); nslots of the rule. */
 VmResult vm_run(Vm *vm, uint32_t pc, uint32_t nslots, const cJSON *record);
 /* Value to cJSON (a new tree) for building lists, objects and staged records. */
