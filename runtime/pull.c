@@ -326,28 +326,52 @@ static int simple_kind(Pull *P, const char *kind, const char *path, const char *
     return out_end(P);
 }
 
-/* The ids (field idf) of the lines of an already pulled kind. */
-static cJSON *ids_of(Pull *P, const char *kind, const char *idf, const char *only_field, const char *only_value)
+/* Hands each line of an already pulled DIR/KIND.ndjson, parsed, to fn, until fn
+** answers nonzero (which is returned).  A missing file has no lines. */
+typedef int (*LineFn)(Pull *P, const cJSON *line, void *ctx);
+
+static int each_line(Pull *P, const char *kind, LineFn fn, void *ctx)
 {
-    cJSON *ids = cJSON_CreateArray();
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.ndjson", P->dir, kind);
     FILE *f = fopen(path, "rb");
     char *line = NULL;
     size_t cap = 0;
-    while (f && getline(&line, &cap, f) > 0) {
+    int rc = 0;
+    while (rc == 0 && f && getline(&line, &cap, f) > 0) {
         cJSON *j = cJSON_Parse(line);
-        const char *only = only_field ? jstr(j, only_field) : NULL;
-        char buf[64];
-        const char *id = id_text(cJSON_GetObjectItemCaseSensitive(j, idf), buf, sizeof buf);
-        if (*id && (!only_field || (only && strcmp(only, only_value) == 0)))
-            cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+        rc = j ? fn(P, j, ctx) : 0;
         cJSON_Delete(j);
     }
     free(line);
     if (f)
         fclose(f);
-    return ids;
+    return rc;
+}
+
+typedef struct IdsOf {
+    cJSON *ids;
+    const char *idf, *only_field, *only_value;
+} IdsOf;
+
+static int add_id(Pull *P, const cJSON *j, void *ctx)
+{
+    (void)P;
+    IdsOf *q = ctx;
+    const char *only = q->only_field ? jstr(j, q->only_field) : NULL;
+    char buf[64];
+    const char *id = id_text(cJSON_GetObjectItemCaseSensitive(j, q->idf), buf, sizeof buf);
+    if (*id && (!q->only_field || (only && strcmp(only, q->only_value) == 0)))
+        cJSON_AddItemToArray(q->ids, cJSON_CreateString(id));
+    return 0;
+}
+
+/* The ids (field idf) of a pulled kind's lines, optionally only where only_field = only_value. */
+static cJSON *ids_of(Pull *P, const char *kind, const char *idf, const char *only_field, const char *only_value)
+{
+    IdsOf q = {cJSON_CreateArray(), idf, only_field, only_value};
+    each_line(P, kind, add_id, &q);
+    return q.ids;
 }
 
 /* A kind read per parent (a campaign's actions, a newsletter's contents…):
@@ -556,35 +580,58 @@ static int relationship_one(Pull *P, cJSON *item, void *ctx)
     return rc;
 }
 
-/* Also rebuilds the person links of a relationship file pulled by an
-** earlier run (the sortrun lives only as long as the run). */
+/* Rebuilds the person links of a relationship file an earlier run wrote
+** (the sortrun lives only as long as the run). */
+static int relink_one(Pull *P, const cJSON *j, void *ctx)
+{
+    (void)ctx;
+    const char *cio_id = jstr(cJSON_GetObjectItemCaseSensitive(j, "person_identifiers"), "cio_id");
+    if (!cio_id)
+        return 0;
+    char seen[1024];
+    int n = snprintf(seen, sizeof seen, "d%s|%s|%s", cio_id, jstr(j, "object_type_id"), jstr(j, "cio_object_id"));
+    cJSON *link = cJSON_CreateObject();
+    cJSON_AddStringToObject(link, "object_type_id", jstr(j, "object_type_id"));
+    cJSON_AddStringToObject(link, "object_id", jstr(j, "object_id") ? jstr(j, "object_id") : "");
+    cJSON_AddStringToObject(link, "cio_object_id", jstr(j, "cio_object_id"));
+    int rc = sr_add(P->rel, seen, (size_t)n, "", 0) < 0 ? -1 : link_person(P, cio_id, link);
+    cJSON_Delete(link);
+    return rc;
+}
+
 static int relink(Pull *P)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/relationship.ndjson", P->dir);
-    FILE *f = fopen(path, "rb");
-    char *line = NULL;
-    size_t cap = 0;
+    return each_line(P, "relationship", relink_one, NULL);
+}
+
+/* A walk over a pulled file's lines that resumes at line `start`, from
+** `cursor` within it (the checkpoint's parent and cursor). */
+typedef struct Walk {
+    long start, i;
+    char *cursor;               /* for line `start` only */
+    cJSON *batch;
+} Walk;
+
+/* One object's people, page by page. */
+static int relationships_of(Pull *P, const cJSON *o, void *ctx)
+{
+    Walk *w = ctx;
+    if (w->i++ < w->start)
+        return 0;
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(o, "identifiers");
+    RelCtx r = {jstr(o, "object_type_id"), jstr(ids, "object_id"), jstr(ids, "cio_object_id")};
     int rc = 0;
-    while (rc == 0 && f && getline(&line, &cap, f) > 0) {
-        cJSON *j = cJSON_Parse(line);
-        const char *cio_id = jstr(cJSON_GetObjectItemCaseSensitive(j, "person_identifiers"), "cio_id");
-        if (cio_id) {
-            char seen[1024];
-            int n = snprintf(seen, sizeof seen, "d%s|%s|%s", cio_id, jstr(j, "object_type_id"), jstr(j, "cio_object_id"));
-            cJSON *link = cJSON_CreateObject();
-            cJSON_AddStringToObject(link, "object_type_id", jstr(j, "object_type_id"));
-            cJSON_AddStringToObject(link, "object_id", jstr(j, "object_id") ? jstr(j, "object_id") : "");
-            cJSON_AddStringToObject(link, "cio_object_id", jstr(j, "cio_object_id"));
-            rc = sr_add(P->rel, seen, (size_t)n, "", 0) < 0 ? -1 : link_person(P, cio_id, link);
-            cJSON_Delete(link);
-        }
-        cJSON_Delete(j);
+    if (r.type && r.cio_object_id) {
+        char *esc = cio_escape(P->c, r.object_id ? r.object_id : r.cio_object_id), url[1024];
+        snprintf(url, sizeof url, "/v1/objects/%s/%s/relationships?id_type=%s", r.type, esc,
+                 r.object_id ? "object_id" : "cio_object_id");
+        free(esc);
+        if (!r.object_id)
+            r.object_id = "";
+        rc = pages(P, "GET", url, NULL, "cio_relationships", 100, w->i - 1 == w->start ? w->cursor : NULL, w->i - 1,
+                   relationship_one, &r);
     }
-    free(line);
-    if (f)
-        fclose(f);
-    return rc;
+    return rc == 0 ? checkpoint(P, NULL, w->i) : -1;
 }
 
 static int relationships(Pull *P)
@@ -596,39 +643,10 @@ static int relationships(Pull *P)
     if (rc == 0)
         rc = relink(P);                   /* what an interrupted run already wrote */
     const char *cursor = resume_cursor(P);
-    char *cur = cursor ? strdup(cursor) : NULL;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/object.ndjson", P->dir);
-    FILE *f = fopen(path, "rb");
-    char *line = NULL;
-    size_t cap = 0;
-    long i = 0;
-    while (rc == 0 && f && getline(&line, &cap, f) > 0) {
-        if (i++ < start)
-            continue;
-        cJSON *o = cJSON_Parse(line);
-        cJSON *ids = cJSON_GetObjectItemCaseSensitive(o, "identifiers");
-        RelCtx r = {jstr(o, "object_type_id"), jstr(ids, "object_id"), jstr(ids, "cio_object_id")};
-        if (r.type && r.cio_object_id) {
-            char *esc = cio_escape(P->c, r.object_id ? r.object_id : r.cio_object_id), url[1024];
-            snprintf(url, sizeof url, "/v1/objects/%s/%s/relationships?id_type=%s", r.type, esc,
-                     r.object_id ? "object_id" : "cio_object_id");
-            free(esc);
-            if (!r.object_id)
-                r.object_id = "";
-            rc = pages(P, "GET", url, NULL, "cio_relationships", 100, i - 1 == start ? cur : NULL, i - 1,
-                       relationship_one, &r);
-        }
-        free(cur);
-        cur = NULL;
-        cJSON_Delete(o);
-        if (rc == 0)
-            rc = checkpoint(P, NULL, i);
-    }
-    free(cur);
-    free(line);
-    if (f)
-        fclose(f);
+    Walk w = {start, 0, cursor ? strdup(cursor) : NULL, NULL};
+    if (rc == 0)
+        rc = each_line(P, "object", relationships_of, &w);
+    free(w.cursor);
     return rc == 0 ? out_end(P) : -1;
 }
 
@@ -765,23 +783,18 @@ static int ids_by_export(Pull *P)
     return 0;
 }
 
+static int add_people(Pull *P, const cJSON *j, void *ctx)
+{
+    (void)P;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "people");
+    *(long long *)ctx += cJSON_IsNumber(p) ? (long long)p->valuedouble : 0;
+    return 0;
+}
+
 static long long workspace_people(Pull *P)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/workspace.ndjson", P->dir);
-    FILE *f = fopen(path, "rb");
-    char *line = NULL;
-    size_t cap = 0;
     long long n = 0;
-    while (f && getline(&line, &cap, f) > 0) {
-        cJSON *j = cJSON_Parse(line);
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "people");
-        n += cJSON_IsNumber(p) ? (long long)p->valuedouble : 0;
-        cJSON_Delete(j);
-    }
-    free(line);
-    if (f)
-        fclose(f);
+    each_line(P, "workspace", add_people, &n);
     return n;
 }
 
@@ -853,40 +866,34 @@ static int attributes_one(Pull *P, const char *cio_id)
 
 /* Profiles for every listed person: by id in batches of 100, and one by one
 ** (by cio_id) for people who only have an email. */
+static int attributes_line(Pull *P, const cJSON *ident, void *ctx)
+{
+    Walk *w = ctx;
+    if (w->i++ < w->start)
+        return 0;
+    const char *id = jstr(ident, "id"), *cio_id = jstr(ident, "cio_id");
+    int rc = 0;
+    if (id && *id)
+        cJSON_AddItemToArray(w->batch, cJSON_CreateString(id));
+    else if (cio_id)
+        rc = attributes_one(P, cio_id);
+    if (rc == 0 && cJSON_GetArraySize(w->batch) >= ATTR_BATCH) {
+        rc = attributes_batch(P, w->batch);
+        cJSON_Delete(w->batch);
+        w->batch = cJSON_CreateArray();
+        if (rc == 0)
+            rc = checkpoint(P, NULL, w->i);
+    }
+    return rc;
+}
+
 static int attributes(Pull *P)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/.person_ids.ndjson", P->dir);
-    FILE *f = fopen(path, "rb");
-    long start = resume_parent(P), i = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    cJSON *batch = cJSON_CreateArray();
-    int rc = 0;
-    while (rc == 0 && f && getline(&line, &cap, f) > 0) {
-        if (i++ < start)
-            continue;
-        cJSON *ident = cJSON_Parse(line);
-        const char *id = jstr(ident, "id"), *cio_id = jstr(ident, "cio_id");
-        if (id && *id)
-            cJSON_AddItemToArray(batch, cJSON_CreateString(id));
-        else if (cio_id)
-            rc = attributes_one(P, cio_id);
-        cJSON_Delete(ident);
-        if (rc == 0 && cJSON_GetArraySize(batch) >= ATTR_BATCH) {
-            rc = attributes_batch(P, batch);
-            cJSON_Delete(batch);
-            batch = cJSON_CreateArray();
-            if (rc == 0)
-                rc = checkpoint(P, NULL, i);
-        }
-    }
+    Walk w = {resume_parent(P), 0, NULL, cJSON_CreateArray()};
+    int rc = each_line(P, ".person_ids", attributes_line, &w);
     if (rc == 0)
-        rc = attributes_batch(P, batch);
-    cJSON_Delete(batch);
-    free(line);
-    if (f)
-        fclose(f);
+        rc = attributes_batch(P, w.batch);
+    cJSON_Delete(w.batch);
     return rc;
 }
 
@@ -930,28 +937,19 @@ static const char *copy_text(const void *v, size_t vl, char *buf, size_t n)
 
 /* cio_id -> lifecycle_stage of every pulled person ("s" keys), so a member
 ** line can say whether its person becomes a Lead or a Contact. */
+static int add_stage(Pull *P, const cJSON *j, void *ctx)
+{
+    (void)ctx;
+    const char *cio_id = jstr(cJSON_GetObjectItemCaseSensitive(j, "identifiers"), "cio_id");
+    const char *stage = jstr(cJSON_GetObjectItemCaseSensitive(j, "attributes"), "lifecycle_stage");
+    char key[256];
+    int n = cio_id ? snprintf(key, sizeof key, "s%s", cio_id) : 0;
+    return stage && n > 0 && n < (int)sizeof key ? sr_add(P->rel, key, (size_t)n, stage, strlen(stage)) : 0;
+}
+
 static int index_stages(Pull *P)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/person.ndjson", P->dir);
-    FILE *f = fopen(path, "rb");
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    while (rc == 0 && f && getline(&line, &cap, f) > 0) {
-        cJSON *j = cJSON_Parse(line);
-        const char *cio_id = jstr(cJSON_GetObjectItemCaseSensitive(j, "identifiers"), "cio_id");
-        const char *stage = jstr(cJSON_GetObjectItemCaseSensitive(j, "attributes"), "lifecycle_stage");
-        char key[256];
-        int n = cio_id ? snprintf(key, sizeof key, "s%s", cio_id) : 0;
-        if (stage && n > 0 && n < (int)sizeof key)
-            rc = sr_add(P->rel, key, (size_t)n, stage, strlen(stage));
-        cJSON_Delete(j);
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    return rc;
+    return each_line(P, "person", add_stage, NULL);
 }
 
 static int member_one(Pull *P, cJSON *ident, void *ctx)
