@@ -31,7 +31,7 @@ COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 MAPC         := $(BUILD)/mapc
 MAPRUN       := $(BUILD)/maprun
 MAPRUN_OBJ   := $(BUILD)/rt_maprun.o $(BUILD)/rt_stage.o $(BUILD)/rt_stage_run.o $(BUILD)/rt_export_csv.o \
-                $(BUILD)/rt_sortrun.o $(BUILD)/rt_jsonmem.o $(BUILD)/rt_http.o $(BUILD)/rt_sf.o $(BUILD)/rt_csv.o $(BUILD)/rt_load.o $(BUILD)/rt_state.o $(BUILD)/rt_readback.o $(BUILD)/rt_bulkjob.o $(BUILD)/rt_rollback.o $(BUILD)/rt_report.o $(BUILD)/rt_cio.o $(BUILD)/rt_pull.o $(BUILD)/rt_deliverables.o \
+                $(BUILD)/rt_sortrun.o $(BUILD)/rt_jsonmem.o $(BUILD)/rt_http.o $(BUILD)/rt_sf.o $(BUILD)/rt_csv.o $(BUILD)/rt_load.o $(BUILD)/rt_state.o $(BUILD)/rt_readback.o $(BUILD)/rt_bulkjob.o $(BUILD)/rt_rollback.o $(BUILD)/rt_report.o $(BUILD)/rt_cio.o $(BUILD)/rt_pull.o $(BUILD)/rt_pull_engine.o $(BUILD)/rt_pull_people.o $(BUILD)/rt_deliverables.o \
                 $(BUILD)/rt_input.o $(PLAN_OBJ)
 # Unit tests: tests/unit/test_NAME.c -> $(BUILD)/test_NAME, run by tests/run.sh.
 UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins $(BUILD)/test_sortrun $(BUILD)/test_csv
