@@ -86,7 +86,13 @@ def main():
         run([MAPRUN, "pull", "--from", "customerio", "--out", pulled], env)
         inputs = sorted(os.path.join(pulled, f) for f in os.listdir(pulled) if f.endswith(".ndjson") and not f.startswith("."))
         run([MAPRUN, "stage", plan, "--state", state] + inputs, env)
+        status = run([MAPRUN, "status", "--state", state], env).stdout
         load = run([MAPRUN, "load", "--state", state], env)
+        m = re.search(r"Task\.WhoId\s+(\d+)", status)
+        held = re.search(r"refers to a record not staged (\d+)", load.stdout)
+        check((m and held and m.group(1) == held.group(1)) or (not m and not held),
+              "maprun status announces the records the load holds back (%s vs %s)" %
+              (m and m.group(1), held and held.group(1)))
         check(load.returncode == 0, "load exits 0:\n" + load.stdout[-1500:] + load.stderr[-1500:])
         verify = run([MAPRUN, "verify", "--state", state, "--all"], env)
         check(verify.returncode == 0, "verify: every field of every loaded record matches\n" + verify.stdout[-1500:])
