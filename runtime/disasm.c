@@ -123,6 +123,11 @@ void disasm_plan(const Plan *p, FILE *out)
     if (p->api_version != PLAN_NONE)
         fprintf(out, "target salesforce \"%s\"\n", plan_s(p, p->api_version));
     print_objects(p, out);
+    for (uint32_t i = 0; i < p->nnotes; i++) {          /* section descriptions, for the deliverables */
+        const PlanNote *n = &p->notes[i];
+        fprintf(out, "%snote %s \"%s\": %zu characters\n", i ? "" : "\n", targets[n->target],
+                plan_s(p, n->section), strlen(plan_s(p, n->text)));
+    }
     for (uint32_t i = 0; i < p->nrules; i++) {
         const PlanRule *r = &p->rules[i];
         fprintf(out, "\nrule %s: %s -> %s", plan_s(p, r->name), plan_s(p, r->kind), targets[r->target]);
