@@ -8,7 +8,9 @@
 **      its data, aborted — its rows are simply still to send.
 **   3. Per object, parents first: read the org's records that carry the
 **      keys about to be written (rollback restores them), then send what is
-**      not loaded yet with this content hash, one upsert job per file.
+**      not loaded yet with this content hash, one job per file: upserts (for
+**      records Salesforce already holds, without the create-only fields),
+**      or for an object keyed with `key match`, inserts and updates by Id.
 **   4. Results are matched to records by external key, never by row order.
 **      Ids go to `loaded`; failures to `failed` with Salesforce's code;
 **      transient failures (UNABLE_TO_LOCK_ROW) go again in a new job.
@@ -31,7 +33,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_FAILED_JOBS 5       /* jobs of one object that fail outright before the load stops */
 
 typedef struct Counts {
     unsigned long long sent, created, updated, unchanged, failed, retried, jobs;
@@ -349,7 +350,7 @@ typedef enum { PICK_NEW, PICK_KNOWN } PickPart;
 
 typedef struct Pick {
     Loader *L;
-    unsigned long long unchanged, blocked;
+    unsigned long long unchanged;
     bool counting;
     PickPart part;
     char id[32];                /* id_of's answer */
@@ -429,10 +430,8 @@ static bool keep(void *ctx, const void *key, size_t klen, const cJSON *rec)
 {
     Pick *pk = ctx;
     Verdict v = verdict(pk->L, key, klen, rec);
-    if (pk->counting) {
+    if (pk->counting)
         pk->unchanged += v == UNCHANGED;
-        pk->blocked += v == BLOCKED;
-    }
     if (v != SEND)
         return false;
     bool known = known_id(pk->L, key, klen, pk->id, sizeof pk->id) != NULL;
@@ -694,7 +693,7 @@ static cJSON *counts_json(const Counts *c)
 static int send_part(Loader *L, uint32_t oi, PickPart part, bool first)
 {
     bool match = match_key(&L->plan, oi);
-    Pick pk = {L, 0, 0, first && part == PICK_NEW, part, ""};
+    Pick pk = {L, 0, first && part == PICK_NEW, part, ""};
     char stem[64];
     snprintf(stem, sizeof stem, "pending-%s", L->obj);
     ExportOptions opt = {.max_bytes = L->o->job_bytes, .max_rows = L->o->job_rows, .keep = keep, .ctx = &pk,
