@@ -143,6 +143,7 @@ void vm_begin_record(Vm *vm)
     arena_reset(vm->arena);
     if (++vm->gen == 0) {                     /* wrapped: old entries could look current */
         memset(vm->memo, 0, sizeof vm->memo);
+        memset(vm->fn_gen, 0, sizeof vm->fn_gen);
         vm->gen = 1;
     }
 }
@@ -461,6 +462,23 @@ VmResult vm_run(Vm *vm, uint32_t pc, uint32_t nslots, const cJSON *record)
         case OP_QUARANTINE: vm->pc = pc; vm->reason = vm->plan->strs[a]; return VM_QUARANTINE;
         case OP_SKIP: vm->pc = pc; vm->reason = vm->plan->strs[a]; return VM_SKIP;
         case OP_ROUTE: vm->pc = pc; vm->route = a; return VM_ROUTE;
+        case OP_MEMO:
+            if (vm->gen != 0 && vm->fn_gen[a] == vm->gen && vm->fn_rec[a] == record) {
+                *sp++ = vm->fn_val[a];         /* next: the JUMP over the call */
+                failed = false;                /* as after the call, which did not fail */
+                break;
+            }
+            pc += 2;
+            continue;
+        case OP_MEMOSET:
+            /* a failed call keeps its flag for the caller's JFAIL, so it is not remembered;
+               nor is a list or object, whose tree a later operation could change */
+            if (vm->gen != 0 && !failed && sp[-1].k != V_LIST && sp[-1].k != V_OBJ) {
+                vm->fn_val[a] = sp[-1];
+                vm->fn_gen[a] = vm->gen;
+                vm->fn_rec[a] = record;
+            }
+            break;
         default:
             return fail(vm, pc, "unknown opcode%s", "");   /* the verifier makes this unreachable */
         }
