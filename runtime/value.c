@@ -23,20 +23,21 @@ _Noreturn void arena_oom(void)
 
 Value val_from_json(const cJSON *j)
 {
-    if (cJSON_IsString(j)) {
+    Value v = val_null();
+    if (!j)
+        return v;
+    switch (j->type & 0xFF) {              /* cJSON_IsString and the others, without the calls */
+    case cJSON_String: {
         const char *s = j->valuestring ? j->valuestring : "";
         return val_str(s, strlen(s));
     }
-    if (cJSON_IsNumber(j))
-        return val_num(j->valuedouble);
-    if (cJSON_IsBool(j))
-        return val_bool(cJSON_IsTrue(j));
-    Value v = val_null();
-    if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
-        v.k = cJSON_IsArray(j) ? V_LIST : V_OBJ;
-        v.u.j = j;
+    case cJSON_Number: return val_num(j->valuedouble);
+    case cJSON_False: return val_bool(false);
+    case cJSON_True: return val_bool(true);
+    case cJSON_Array: v.k = V_LIST; v.u.j = j; return v;
+    case cJSON_Object: v.k = V_OBJ; v.u.j = j; return v;
+    default: return v;
     }
-    return v;
 }
 
 /* ---- the arena */

@@ -107,7 +107,7 @@ static bool member(const Value *v, const Value *list)
     const cJSON *it;
     if (v->k == V_STR) {                    /* strings in a list of strings: no conversion */
         cJSON_ArrayForEach(it, list->u.j)
-            if (cJSON_IsString(it) && strcmp(it->valuestring, v->u.s.p) == 0)
+            if ((it->type & 0xFF) == cJSON_String && strcmp(it->valuestring, v->u.s.p) == 0)
                 return true;
         return false;
     }
@@ -332,10 +332,9 @@ static void op_flatten(Vm *vm, const cJSON *desc, const Value *obj)
     }
     int rest_slot = (int)cJSON_GetObjectItemCaseSensitive(desc, "rest")->valuedouble;
     if (rest_slot >= 0) {
-        char *text = rest->child ? cJSON_PrintUnformatted(rest) : NULL;
-        vm->slots[rest_slot] = text ? val_str(arena_strndup(vm->arena, text, strlen(text)), strlen(text)) : val_null();
+        Value restv = {.k = V_OBJ, .u.j = rest};  /* cJSON_PrintUnformatted's text, in the arena */
+        vm->slots[rest_slot] = rest->child ? val_to_str(vm->arena, restv) : val_null();
         vm->set[rest_slot] = true;
-        cJSON_free(text);
     }
 }
 
