@@ -61,7 +61,7 @@ $(BUILD)/rt_%.o: runtime/%.c | $(BUILD)
 unit-tests: $(UNIT_TESTS)
 
 $(BUILD)/test_builtins: tests/unit/test_builtins.c $(BUILD)/rt_builtins.o $(BUILD)/rt_value.o \
-                        $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o
+                        $(BUILD)/rt_sha256.o $(BUILD)/rt_utf8.o $(BUILD)/rt_jsonbuf.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_sortrun: tests/unit/test_sortrun.c $(BUILD)/rt_sortrun.o

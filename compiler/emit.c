@@ -29,6 +29,7 @@ typedef struct Emitter {
     int frame;                /* bindings below this index are not visible */
     uint32_t next_local;
     PtrVec slot_names;        /* its output slot names, in slot order */
+    PtrVec memos;             /* memo slot i remembers the fn call memos.v[i] names */
 } Emitter;
 
 static void expr(Emitter *e, const Node *n);
@@ -193,8 +194,44 @@ static void call_if(Emitter *e, const Node *n)
     patch(e, to_end);
 }
 
+/*
+** A call of a user fn whose arguments are the record (`.`) and constants, one of them the
+** record, gives the same value in every rule of a record (fns are pure): it gets a memo
+** slot, named by the fn and its arguments, shared by all the plan's calls that match.
+** PLAN_NONE: the call is not remembered.
+*/
+static uint32_t memo_slot(Emitter *e, const Node *n)
+{
+    Buf b = {0};
+    bool record = false, ok = true;
+    buf_puts(&b, n->str);
+    for (int i = 0; ok && i < n->nkids; i++) {
+        const Node *a = n->kids[i];
+        buf_puts(&b, i ? "," : "(");
+        if (a->kind == N_PATH && a->nkids == 1 && !a->kids[0]) {
+            buf_puts(&b, ".");
+            record = true;
+        } else {
+            ok = const_json(e, a, &b);
+        }
+    }
+    uint32_t m = PLAN_NONE;
+    if (ok && record) {
+        buf_puts(&b, ")");
+        for (int i = 0; i < e->memos.n && m == PLAN_NONE; i++)
+            if (strcmp(e->memos.v[i], b.s) == 0)
+                m = (uint32_t)i;
+        if (m == PLAN_NONE && e->memos.n < PLAN_MAX_MEMOS) {
+            m = (uint32_t)e->memos.n;
+            vec_push(&e->memos, xstrdup(b.s));
+        }
+    }
+    buf_free(&b);
+    return m;
+}
+
 /* A user fn: arguments into fresh locals, then the body with them bound. */
-static void call_fn(Emitter *e, const Node *n, const Decl *fn)
+static void call_fn_body(Emitter *e, const Node *n, const Decl *fn)
 {
     uint32_t base = e->next_local;
     for (int i = 0; i < n->nkids; i++) {
@@ -209,6 +246,21 @@ static void call_fn(Emitter *e, const Node *n, const Decl *fn)
     expr(e, fn->expr);
     e->nbinds = saved_n;
     e->frame = saved_frame;
+}
+
+/* A user fn call, through its memo slot when it has one: MEMO m; JUMP end; call; MEMOSET m. */
+static void call_fn(Emitter *e, const Node *n, const Decl *fn)
+{
+    uint32_t m = memo_slot(e, n);
+    if (m == PLAN_NONE) {
+        call_fn_body(e, n, fn);
+        return;
+    }
+    plan_emit(e->p, OP_MEMO, m);
+    uint32_t to_end = jump(e, OP_JUMP);
+    call_fn_body(e, n, fn);
+    plan_emit(e->p, OP_MEMOSET, m);
+    patch(e, to_end);
 }
 
 static void call(Emitter *e, const Node *n)
@@ -719,4 +771,7 @@ void emit_plan(const Program *prog, const Schema *schema, Plan *out)
             compile_split(&e, prog->decls[i]);
     graph(&e);
     vec_free(&e.slot_names);
+    for (int i = 0; i < e.memos.n; i++)
+        free(e.memos.v[i]);
+    vec_free(&e.memos);
 }

@@ -48,6 +48,7 @@ static void print_operand(const Plan *p, uint32_t w, FILE *out)
         break;
     case ARG_RULE: fprintf(out, "%s", plan_s(p, p->rules[a].name)); break;
     case ARG_COUNT: fprintf(out, "%u", a); break;
+    case ARG_MEMO: fprintf(out, "memo %u", a); break;
     }
 }
 
@@ -156,7 +157,7 @@ void disasm_opcodes_md(FILE *out)
           "| opcode | operand | pops | pushes | what it does |\n|---|---|---|---|---|\n", out);
     static const char *const args[] = {"—", "constant", "code address", "local", "output slot", "string",
                                        "builtin<<8 \\| argc", "ref descriptor", "rule", "count",
-                                       "flatten descriptor"};
+                                       "flatten descriptor", "memo slot"};
     for (unsigned op = 0; op < OP__COUNT; op++) {
         const OpInfo *oi = op_info(op);
         fprintf(out, "| `%s` | %s | %s | %d | %s |\n", oi->name, args[oi->arg],

@@ -23,6 +23,11 @@ static void grow(JBuf *b, size_t more)
     b->cap = cap;
 }
 
+void jb_reserve(JBuf *b, size_t more)
+{
+    grow(b, more);
+}
+
 void jb_reset(JBuf *b)
 {
     b->len = 0;
@@ -51,56 +56,76 @@ void jb_cstr(JBuf *b, const char *s)
     jb_raw(b, s, strlen(s));
 }
 
-static int needs_escape(unsigned char c)
-{
-    return c < 0x20 || c == '"' || c == '\\';
-}
-
 /*
-** Does any of the 8 bytes of w need escaping (below 0x20, '"' or '\\')?  The
+** Which of the 8 bytes of w need escaping (below 0x20, '"' or '\\')?  The
 ** usual bit tricks ("has a byte less than n", "has a zero byte" of w xor the
-** character): exact for "any", which is all that is asked; bytes of 0x80
-** and above never count (UTF-8, copied as they are).
+** character) set the high bit of such bytes.  A borrow can also mark a byte
+** above a byte that matched, never below one, so the lowest mark is exact:
+** "any" and "the first" are all that is asked.  Bytes of 0x80 and above never
+** count (UTF-8, copied as they are).
 */
-static bool word_needs_escape(uint64_t w)
+uint64_t jb_escape_mask(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
     uint64_t t = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash);
-    return (t & high) != 0;
+    return t & high;
 }
 
+/*
+** Room for the worst case (every byte a \u00XX) is made once, so the copy
+** writes straight into the buffer, eight bytes at a time: a word is stored
+** whole, and when it holds a byte to escape the output goes on from there.
+*/
 void jb_string(JBuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 3 > b->cap)
-        grow(b, n + 2);
-    b->s[b->len++] = '"';
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t w;
-        while (i + 8 <= n && (memcpy(&w, s + i, 8), !word_needs_escape(w)))
-            i += 8;                     /* eight plain bytes at a time */
-        if (i >= n)
-            break;
-        unsigned char c = (unsigned char)s[i];
-        if (!needs_escape(c))
-            continue;
-        jb_raw(b, s + run, i - run);
-        char esc[8];
-        switch (c) {
-        case '"': jb_raw(b, "\\\"", 2); break;
-        case '\\': jb_raw(b, "\\\\", 2); break;
-        case '\n': jb_raw(b, "\\n", 2); break;
-        case '\r': jb_raw(b, "\\r", 2); break;
-        case '\t': jb_raw(b, "\\t", 2); break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            jb_raw(b, esc, 6);
+    static const char hex[] = "0123456789abcdef";
+    if (b->len + 6 * n + 11 > b->cap)
+        grow(b, 6 * n + 10);
+    char *o = b->s + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (;;) {
+        unsigned char c;
+        if (i + 8 <= n) {
+            uint64_t w, m;
+            memcpy(&w, s + i, 8);
+            memcpy(o, &w, 8);
+            if (!(m = jb_escape_mask(w))) {
+                o += 8;
+                i += 8;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+            o += k;
+            i += k;
+            c = (unsigned char)s[i++];
+        } else {
+            if (i >= n)
+                break;
+            c = (unsigned char)s[i++];
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
         }
-        run = i + 1;
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
+        }
     }
-    jb_raw(b, s + run, n - run);
-    jb_raw(b, "\"", 1);
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->s);
 }
 
 void jb_ulong(JBuf *b, unsigned long long v)

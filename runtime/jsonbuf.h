@@ -7,6 +7,7 @@
 #define MAPRUN_JSONBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "value.h"
 
@@ -16,10 +17,13 @@ typedef struct JBuf {
 } JBuf;
 
 void jb_reset(JBuf *b);
+void jb_reserve(JBuf *b, size_t more);                    /* room for more bytes and a NUL */
 void jb_free(JBuf *b);
 void jb_raw(JBuf *b, const char *s, size_t n);
 void jb_cstr(JBuf *b, const char *s);                      /* raw, NUL-terminated */
 void jb_string(JBuf *b, const char *s, size_t n);          /* as a quoted JSON string */
+/* The high bit of each of the 8 bytes of w that JSON must escape; the lowest one is exact. */
+uint64_t jb_escape_mask(uint64_t w);
 void jb_ulong(JBuf *b, unsigned long long v);
 /* A scalar Value as JSON; lists and objects through val_to_json (arena). */
 void jb_value(JBuf *b, const Value *v, Arena *a);

@@ -270,10 +270,12 @@ static bool build(Mapper *m, uint32_t ri, MapEmit *e, const char **code)
         const PlanObject *obj = &p->objects[r->object];
         for (uint32_t i = 0; i < obj->nfields && ok; i++) {
             const PlanField *f = &p->fields[obj->first_field + i];
+            if (!(f->flags & PF_REQUIRED))
+                continue;                /* only a required field is looked for among the slots */
             bool set = false;
-            for (uint32_t s = 0; s < r->nslots; s++)
-                set |= vm->set[s] && p->slots[r->first_slot + s].field == obj->first_field + i;
-            if ((f->flags & PF_REQUIRED) && !set) {
+            for (uint32_t s = 0; s < r->nslots && !set; s++)
+                set = vm->set[s] && p->slots[r->first_slot + s].field == obj->first_field + i;
+            if (!set) {
                 *code = "required-missing";
                 snprintf(m->msg, sizeof m->msg, "%s is required and the rule does not set it", plan_s(p, f->name));
                 ok = false;

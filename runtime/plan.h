@@ -19,6 +19,7 @@
 #define PLAN_NONE 0xFFFFFFFFu
 #define PLAN_MAX_STACK 256
 #define PLAN_MAX_LOCALS 256
+#define PLAN_MAX_MEMOS 256
 
 typedef enum {
 #define OP(name, arg, pop, push, doc) OP_##name,
@@ -28,7 +29,7 @@ typedef enum {
 } Opcode;
 
 typedef enum {
-    ARG_NONE, ARG_CONST, ARG_JUMP, ARG_LOCAL, ARG_SLOT, ARG_STR, ARG_CALL, ARG_REF, ARG_RULE, ARG_COUNT, ARG_FLAT
+    ARG_NONE, ARG_CONST, ARG_JUMP, ARG_LOCAL, ARG_SLOT, ARG_STR, ARG_CALL, ARG_REF, ARG_RULE, ARG_COUNT, ARG_FLAT, ARG_MEMO
 } OpArg;
 
 #define INSTR(op, a) (((uint32_t)(op) << 24) | ((uint32_t)(a) & 0xFFFFFFu))

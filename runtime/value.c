@@ -3,8 +3,12 @@
 ** of values (dates, datetimes, numbers, str() and json()).
 */
 #include "value.h"
+#include "jsonbuf.h"
 
 #include <cJSON.h>
+#include <float.h>
+#include <locale.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdalign.h>
 #include <stdio.h>
@@ -19,20 +23,21 @@ _Noreturn void arena_oom(void)
 
 Value val_from_json(const cJSON *j)
 {
-    if (cJSON_IsString(j)) {
+    Value v = val_null();
+    if (!j)
+        return v;
+    switch (j->type & 0xFF) {              /* cJSON_IsString and the others, without the calls */
+    case cJSON_String: {
         const char *s = j->valuestring ? j->valuestring : "";
         return val_str(s, strlen(s));
     }
-    if (cJSON_IsNumber(j))
-        return val_num(j->valuedouble);
-    if (cJSON_IsBool(j))
-        return val_bool(cJSON_IsTrue(j));
-    Value v = val_null();
-    if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
-        v.k = cJSON_IsArray(j) ? V_LIST : V_OBJ;
-        v.u.j = j;
+    case cJSON_Number: return val_num(j->valuedouble);
+    case cJSON_False: return val_bool(false);
+    case cJSON_True: return val_bool(true);
+    case cJSON_Array: v.k = V_LIST; v.u.j = j; return v;
+    case cJSON_Object: v.k = V_OBJ; v.u.j = j; return v;
+    default: return v;
     }
-    return v;
 }
 
 /* ---- the arena */
@@ -324,16 +329,144 @@ static Value scalar_text(Arena *a, Value v)
     return text_of(buf);
 }
 
-/* cJSON's compact text of a list or object, copied into the arena. */
+/*
+** cJSON_PrintUnformatted's text, written without its allocations: a string
+** escaped as cJSON's print_string_ptr does (\b \f \n \r \t short, other
+** controls \u00xx, every other byte as it is), a number as print_number does.
+*/
+static void cj_string(JBuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!s)
+        s = "";
+    size_t n = strlen(s), i = 0;
+    if (b->len + 6 * n + 11 > b->cap)
+        jb_reserve(b, 6 * n + 10);
+    char *o = b->s + b->len;
+    *o++ = '"';
+    for (;;) {                              /* as jb_string, with cJSON's escapes */
+        unsigned char c;
+        if (i + 8 <= n) {
+            uint64_t w, m;
+            memcpy(&w, s + i, 8);
+            memcpy(o, &w, 8);
+            if (!(m = jb_escape_mask(w))) {
+                o += 8;
+                i += 8;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+            o += k;
+            i += k;
+            c = (unsigned char)s[i++];
+        } else {
+            if (i >= n)
+                break;
+            c = (unsigned char)s[i++];
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->s);
+}
+
+static bool cj_close(double a, double b)
+{
+    double max = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return fabs(a - b) <= max * DBL_EPSILON;
+}
+
+static void cj_number(JBuf *b, const cJSON *j)
+{
+    double d = j->valuedouble;
+    char buf[32];
+    if (isnan(d) || isinf(d)) {
+        jb_raw(b, "null", 4);
+    } else if (d == (double)j->valueint) {
+        long long v = j->valueint;
+        if (v < 0) {
+            jb_raw(b, "-", 1);
+            v = -v;
+        }
+        jb_ulong(b, (unsigned long long)v);
+    } else {
+        int n = snprintf(buf, sizeof buf, "%1.15g", d);
+        if (!cj_close(strtod(buf, NULL), d))
+            n = snprintf(buf, sizeof buf, "%1.17g", d);
+        for (int i = 0; i < n; i++)          /* as cJSON: the locale's decimal point becomes '.' */
+            if (buf[i] == *localeconv()->decimal_point)
+                buf[i] = '.';
+        jb_raw(b, buf, (size_t)n);
+    }
+}
+
+static bool cj_value(JBuf *b, const cJSON *j)
+{
+    switch (j->type & 0xFF) {
+    case cJSON_NULL: jb_raw(b, "null", 4); return true;
+    case cJSON_False: jb_raw(b, "false", 5); return true;
+    case cJSON_True: jb_raw(b, "true", 4); return true;
+    case cJSON_Number: cj_number(b, j); return true;
+    case cJSON_Raw:
+        if (!j->valuestring)
+            return false;
+        jb_cstr(b, j->valuestring);
+        return true;
+    case cJSON_String: cj_string(b, j->valuestring); return true;
+    case cJSON_Array:
+        jb_raw(b, "[", 1);
+        for (const cJSON *c = j->child; c; c = c->next) {
+            if (!cj_value(b, c))
+                return false;
+            if (c->next)
+                jb_raw(b, ",", 1);
+        }
+        jb_raw(b, "]", 1);
+        return true;
+    case cJSON_Object:
+        jb_raw(b, "{", 1);
+        for (const cJSON *c = j->child; c; c = c->next) {
+            cj_string(b, c->string);
+            jb_raw(b, ":", 1);
+            if (!cj_value(b, c))
+                return false;
+            if (c->next)
+                jb_raw(b, ",", 1);
+        }
+        jb_raw(b, "}", 1);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* cJSON's compact text of a list or object (as cJSON_PrintUnformatted), copied into the arena. */
 static Value json_node_text(Arena *a, const cJSON *j)
 {
-    char *p = cJSON_PrintUnformatted((cJSON *)j);
-    if (!p)
-        arena_oom();
-    size_t n = strlen(p);
-    Value v = val_str(arena_strndup(a, p, n), n);
-    cJSON_free(p);
-    return v;
+    static JBuf b;                          /* reused: its memory stays */
+    jb_reset(&b);
+    if (!cj_value(&b, j))
+        arena_oom();                        /* where cJSON_PrintUnformatted gives NULL */
+    return val_str(arena_strndup(a, b.s, b.len), b.len);
 }
 
 Value val_to_str(Arena *a, Value v)

@@ -109,6 +109,7 @@ static int verify_operand(const Plan *p, uint32_t pc, uint32_t nslots, char *err
     case ARG_REF: CHECK(a < p->nrefs, "pc %u: ref %u out of range", pc, a); break;
     case ARG_RULE: CHECK(a < p->nrules, "pc %u: rule %u out of range", pc, a); break;
     case ARG_COUNT: CHECK(a <= PLAN_MAX_STACK, "pc %u: count %u too large", pc, a); break;
+    case ARG_MEMO: CHECK(a < PLAN_MAX_MEMOS, "pc %u: memo %u out of range", pc, a); break;
     case ARG_CALL:
         CHECK((a >> 8) < NBUILTINS, "pc %u: unknown builtin %u", pc, a >> 8);
         CHECK((a & 255) == strlen(builtin_args[a >> 8]), "pc %u: wrong argument count for a builtin", pc);
@@ -197,6 +198,12 @@ static int walk_step(Walk *wk, const Plan *p, uint32_t pc, uint32_t nslots, char
         if (reach(wk, INSTR_A(w), d, p, err, errlen) < 0)
             return -1;
         after = d - 1;
+    }
+    if (op == OP_MEMO) {                   /* remembered: push it, go on to the JUMP; else skip it */
+        CHECK(pc + 2 < p->ncode, "pc %u: MEMO at the end of the code", pc);
+        if (reach(wk, pc + 1, d + 1, p, err, errlen) < 0)
+            return -1;
+        return reach(wk, pc + 2, d, p, err, errlen);
     }
     if (op == OP_JFAIL && reach(wk, INSTR_A(w), d - 1, p, err, errlen) < 0)
         return -1;

@@ -107,7 +107,7 @@ static bool member(const Value *v, const Value *list)
     const cJSON *it;
     if (v->k == V_STR) {                    /* strings in a list of strings: no conversion */
         cJSON_ArrayForEach(it, list->u.j)
-            if (cJSON_IsString(it) && strcmp(it->valuestring, v->u.s.p) == 0)
+            if ((it->type & 0xFF) == cJSON_String && strcmp(it->valuestring, v->u.s.p) == 0)
                 return true;
         return false;
     }
@@ -143,6 +143,7 @@ void vm_begin_record(Vm *vm)
     arena_reset(vm->arena);
     if (++vm->gen == 0) {                     /* wrapped: old entries could look current */
         memset(vm->memo, 0, sizeof vm->memo);
+        memset(vm->fn_gen, 0, sizeof vm->fn_gen);
         vm->gen = 1;
     }
 }
@@ -331,10 +332,9 @@ static void op_flatten(Vm *vm, const cJSON *desc, const Value *obj)
     }
     int rest_slot = (int)cJSON_GetObjectItemCaseSensitive(desc, "rest")->valuedouble;
     if (rest_slot >= 0) {
-        char *text = rest->child ? cJSON_PrintUnformatted(rest) : NULL;
-        vm->slots[rest_slot] = text ? val_str(arena_strndup(vm->arena, text, strlen(text)), strlen(text)) : val_null();
+        Value restv = {.k = V_OBJ, .u.j = rest};  /* cJSON_PrintUnformatted's text, in the arena */
+        vm->slots[rest_slot] = rest->child ? val_to_str(vm->arena, restv) : val_null();
         vm->set[rest_slot] = true;
-        cJSON_free(text);
     }
 }
 
@@ -461,6 +461,23 @@ VmResult vm_run(Vm *vm, uint32_t pc, uint32_t nslots, const cJSON *record)
         case OP_QUARANTINE: vm->pc = pc; vm->reason = vm->plan->strs[a]; return VM_QUARANTINE;
         case OP_SKIP: vm->pc = pc; vm->reason = vm->plan->strs[a]; return VM_SKIP;
         case OP_ROUTE: vm->pc = pc; vm->route = a; return VM_ROUTE;
+        case OP_MEMO:
+            if (vm->gen != 0 && vm->fn_gen[a] == vm->gen && vm->fn_rec[a] == record) {
+                *sp++ = vm->fn_val[a];         /* next: the JUMP over the call */
+                failed = false;                /* as after the call, which did not fail */
+                break;
+            }
+            pc += 2;
+            continue;
+        case OP_MEMOSET:
+            /* a failed call keeps its flag for the caller's JFAIL, so it is not remembered;
+               nor is a list or object, whose tree a later operation could change */
+            if (vm->gen != 0 && !failed && sp[-1].k != V_LIST && sp[-1].k != V_OBJ) {
+                vm->fn_val[a] = sp[-1];
+                vm->fn_gen[a] = vm->gen;
+                vm->fn_rec[a] = record;
+            }
+            break;
         default:
             return fail(vm, pc, "unknown opcode%s", "");   /* the verifier makes this unreachable */
         }

@@ -55,6 +55,11 @@ typedef struct Vm {
     char msg[256];           /* room for VM_ERROR messages */
     VmMemo memo[VM_MEMO];    /* member lookups of this record (op_get) */
     uint32_t gen;            /* the current record, for memo; 0: lookups are not remembered */
+    /* Results of user fn calls on the record (MEMO, MEMOSET): fn_val[i] holds the current
+       record's value when fn_gen[i] == gen and fn_rec[i] is the record being run. */
+    Value fn_val[PLAN_MAX_MEMOS];
+    uint32_t fn_gen[PLAN_MAX_MEMOS];
+    const cJSON *fn_rec[PLAN_MAX_MEMOS];
 } Vm;
 
 /* Prepare a VM for a verified plan; returns NULL (with err) on a bad constant. */
