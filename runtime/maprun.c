@@ -308,6 +308,48 @@ static int deliverables(const Args *a)
     return deliv_run(&o);
 }
 
+static int stage(const Args *a)
+{
+    if (!a->plan || a->ninputs == 0) {
+        fputs("maprun: stage needs a plan and at least one input\n", stderr);
+        return usage(stderr, 2);
+    }
+    StageOptions opt = {a->max_line, isatty(2) != 0};
+    return stage_run(a->plan, a->state, a->inputs, a->ninputs, &opt) == 0 ? 0 : 1;
+}
+
+static int export(const Args *a)
+{
+    if (!a->csv) {
+        fputs("maprun: export needs --csv OUTDIR\n", stderr);
+        return usage(stderr, 2);
+    }
+    return export_csv(a->state, a->csv, a->max_bytes) == 0 ? 0 : 1;
+}
+
+static int verify(const Args *a)
+{
+    ReadbackOptions o = {a->state, a->sample, (unsigned long)env_ms("MAPRUN_BULK_OVER", 2000),
+                         env_ms("MAPRUN_POLL_MS", 1000)};
+    return readback_run(&o);
+}
+
+static int rollback(const Args *a)
+{
+    RollbackOptions o = {a->state, a->plan_only, a->job_rows, a->job_bytes, env_ms("MAPRUN_POLL_MS", 1000)};
+    return rollback_run(&o);
+}
+
+/* The commands, in the order a migration uses them. */
+static const struct Command {
+    const char *name;
+    int (*run)(const Args *a);
+} commands[] = {
+    {"pull", pull}, {"stage", stage}, {"status", status}, {"export", export}, {"dump", dump},
+    {"load", load}, {"verify", verify}, {"report", report}, {"deliverables", deliverables},
+    {"rollback", rollback},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -315,50 +357,16 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
         return usage(stdout, 0);
-    Args a = {0};
-    if (strcmp(cmd, "stage") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "export") != 0
-        && strcmp(cmd, "dump") != 0 && strcmp(cmd, "load") != 0 && strcmp(cmd, "verify") != 0
-        && strcmp(cmd, "rollback") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "pull") != 0
-        && strcmp(cmd, "deliverables") != 0) {
+    const struct Command *c = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            c = &commands[i];
+    if (!c) {
         fprintf(stderr, "maprun: unknown command '%s'\n", cmd);
         return usage(stderr, 2);
     }
-    int rc;
-    if (parse_args(argc, argv, &a) < 0) {
-        rc = usage(stderr, 2);
-    } else if (strcmp(cmd, "stage") == 0) {
-        if (!a.plan || a.ninputs == 0) {
-            fputs("maprun: stage needs a plan and at least one input\n", stderr);
-            rc = usage(stderr, 2);
-        } else {
-            StageOptions opt = {a.max_line, isatty(2) != 0};
-            rc = stage_run(a.plan, a.state, a.inputs, a.ninputs, &opt) == 0 ? 0 : 1;
-        }
-    } else if (strcmp(cmd, "status") == 0) {
-        rc = status(&a);
-    } else if (strcmp(cmd, "dump") == 0) {
-        rc = dump(&a);
-    } else if (strcmp(cmd, "load") == 0) {
-        rc = load(&a);
-    } else if (strcmp(cmd, "verify") == 0) {
-        ReadbackOptions ro = {a.state, a.sample, (unsigned long)env_ms("MAPRUN_BULK_OVER", 2000),
-                              env_ms("MAPRUN_POLL_MS", 1000)};
-        rc = readback_run(&ro);
-    } else if (strcmp(cmd, "rollback") == 0) {
-        RollbackOptions ro = {a.state, a.plan_only, a.job_rows, a.job_bytes, env_ms("MAPRUN_POLL_MS", 1000)};
-        rc = rollback_run(&ro);
-    } else if (strcmp(cmd, "report") == 0) {
-        rc = report(&a);
-    } else if (strcmp(cmd, "pull") == 0) {
-        rc = pull(&a);
-    } else if (strcmp(cmd, "deliverables") == 0) {
-        rc = deliverables(&a);
-    } else if (!a.csv) {
-        fputs("maprun: export needs --csv OUTDIR\n", stderr);
-        rc = usage(stderr, 2);
-    } else {
-        rc = export_csv(a.state, a.csv, a.max_bytes) == 0 ? 0 : 1;
-    }
+    Args a = {0};
+    int rc = parse_args(argc, argv, &a) < 0 ? usage(stderr, 2) : c->run(&a);
     free(a.inputs);
     return rc;
 }
