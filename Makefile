@@ -34,7 +34,7 @@ MAPRUN_OBJ   := $(BUILD)/rt_maprun.o $(BUILD)/rt_stage.o $(BUILD)/rt_stage_run.o
                 $(BUILD)/rt_sortrun.o $(BUILD)/rt_jsonmem.o $(BUILD)/rt_http.o $(BUILD)/rt_sf.o $(BUILD)/rt_csv.o $(BUILD)/rt_load.o $(BUILD)/rt_state.o $(BUILD)/rt_readback.o $(BUILD)/rt_bulkjob.o $(BUILD)/rt_rollback.o $(BUILD)/rt_report.o $(BUILD)/rt_cio.o $(BUILD)/rt_pull.o $(BUILD)/rt_pull_engine.o $(BUILD)/rt_pull_people.o $(BUILD)/rt_deliverables.o \
                 $(BUILD)/rt_input.o $(PLAN_OBJ)
 # Unit tests: tests/unit/test_NAME.c -> $(BUILD)/test_NAME, run by tests/run.sh.
-UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins $(BUILD)/test_sortrun $(BUILD)/test_csv
+UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins $(BUILD)/test_sortrun $(BUILD)/test_csv $(BUILD)/test_jsonbuf
 
 .PHONY: all deps test asan demo install clean unit-tests
 all: deps $(MAPC) $(MAPRUN) bin/mapc bin/maprun
@@ -65,6 +65,10 @@ $(BUILD)/test_builtins: tests/unit/test_builtins.c $(BUILD)/rt_builtins.o $(BUIL
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_sortrun: tests/unit/test_sortrun.c $(BUILD)/rt_sortrun.o
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+$(BUILD)/test_jsonbuf: tests/unit/test_jsonbuf.c runtime/jsonbuf.h $(BUILD)/rt_jsonbuf.o $(BUILD)/rt_value.o \
+                       $(BUILD)/rt_utf8.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_csv: tests/unit/test_csv.c runtime/csv.h $(BUILD)/rt_csv.o

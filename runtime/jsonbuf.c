@@ -77,7 +77,9 @@ uint64_t jb_escape_mask(uint64_t w)
 ** writes straight into the buffer, eight bytes at a time: a word is stored
 ** whole, and when it holds a byte to escape the output goes on from there.
 */
-void jb_string(JBuf *b, const char *s, size_t n)
+/* A quoted JSON string.  cjson: \b and \f written short, as cJSON's printer
+** does; otherwise as \u0008 and \u000c (the staged records' own text). */
+static void quote(JBuf *b, const char *s, size_t n, bool cjson)
 {
     static const char hex[] = "0123456789abcdef";
     if (b->len + 6 * n + 11 > b->cap)
@@ -113,10 +115,13 @@ void jb_string(JBuf *b, const char *s, size_t n)
         switch (c) {
         case '"': *o++ = '"'; break;
         case '\\': *o++ = '\\'; break;
+        case '\b': if (cjson) { *o++ = 'b'; break; } goto control;
+        case '\f': if (cjson) { *o++ = 'f'; break; } goto control;
         case '\n': *o++ = 'n'; break;
         case '\r': *o++ = 'r'; break;
         case '\t': *o++ = 't'; break;
         default:
+        control:
             memcpy(o, "u00", 3);
             o[3] = hex[c >> 4];
             o[4] = hex[c & 15];
@@ -126,6 +131,16 @@ void jb_string(JBuf *b, const char *s, size_t n)
     *o++ = '"';
     *o = '\0';
     b->len = (size_t)(o - b->s);
+}
+
+void jb_string(JBuf *b, const char *s, size_t n)
+{
+    quote(b, s, n, false);
+}
+
+void jb_cjson_string(JBuf *b, const char *s)
+{
+    quote(b, s ? s : "", s ? strlen(s) : 0, true);
 }
 
 void jb_ulong(JBuf *b, unsigned long long v)

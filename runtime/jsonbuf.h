@@ -22,6 +22,8 @@ void jb_free(JBuf *b);
 void jb_raw(JBuf *b, const char *s, size_t n);
 void jb_cstr(JBuf *b, const char *s);                      /* raw, NUL-terminated */
 void jb_string(JBuf *b, const char *s, size_t n);          /* as a quoted JSON string */
+/* As cJSON_PrintUnformatted quotes a string (\b and \f short); NULL is "". */
+void jb_cjson_string(JBuf *b, const char *s);
 /* The high bit of each of the 8 bytes of w that JSON must escape; the lowest one is exact. */
 uint64_t jb_escape_mask(uint64_t w);
 void jb_ulong(JBuf *b, unsigned long long v);

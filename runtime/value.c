@@ -331,64 +331,9 @@ static Value scalar_text(Arena *a, Value v)
 
 /*
 ** cJSON_PrintUnformatted's text, written without its allocations: a string
-** escaped as cJSON's print_string_ptr does (\b \f \n \r \t short, other
-** controls \u00xx, every other byte as it is), a number as print_number does.
+** escaped as cJSON's print_string_ptr does (jb_cjson_string), a number as
+** print_number does.
 */
-static void cj_string(JBuf *b, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    if (!s)
-        s = "";
-    size_t n = strlen(s), i = 0;
-    if (b->len + 6 * n + 11 > b->cap)
-        jb_reserve(b, 6 * n + 10);
-    char *o = b->s + b->len;
-    *o++ = '"';
-    for (;;) {                              /* as jb_string, with cJSON's escapes */
-        unsigned char c;
-        if (i + 8 <= n) {
-            uint64_t w, m;
-            memcpy(&w, s + i, 8);
-            memcpy(o, &w, 8);
-            if (!(m = jb_escape_mask(w))) {
-                o += 8;
-                i += 8;
-                continue;
-            }
-            unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
-            o += k;
-            i += k;
-            c = (unsigned char)s[i++];
-        } else {
-            if (i >= n)
-                break;
-            c = (unsigned char)s[i++];
-            if (c >= 0x20 && c != '"' && c != '\\') {
-                *o++ = (char)c;
-                continue;
-            }
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        default:
-            memcpy(o, "u00", 3);
-            o[3] = hex[c >> 4];
-            o[4] = hex[c & 15];
-            o += 5;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    b->len = (size_t)(o - b->s);
-}
-
 static bool cj_close(double a, double b)
 {
     double max = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
@@ -431,7 +376,7 @@ static bool cj_value(JBuf *b, const cJSON *j)
             return false;
         jb_cstr(b, j->valuestring);
         return true;
-    case cJSON_String: cj_string(b, j->valuestring); return true;
+    case cJSON_String: jb_cjson_string(b, j->valuestring); return true;
     case cJSON_Array:
         jb_raw(b, "[", 1);
         for (const cJSON *c = j->child; c; c = c->next) {
@@ -445,7 +390,7 @@ static bool cj_value(JBuf *b, const cJSON *j)
     case cJSON_Object:
         jb_raw(b, "{", 1);
         for (const cJSON *c = j->child; c; c = c->next) {
-            cj_string(b, c->string);
+            jb_cjson_string(b, c->string);
             jb_raw(b, ":", 1);
             if (!cj_value(b, c))
                 return false;
