@@ -52,7 +52,7 @@ static int member_one(Pull *P, cJSON *ident, void *ctx)
     pe_stringify_id(ident, "id");
     pe_stringify_id(ident, "cio_id");
     if (!pe_str(ident, "cio_id"))
-                return 0;
+        return 0;
     cJSON *line = cJSON_CreateObject();
     cJSON_AddNumberToObject(line, "segment_id", strtod(ch->parent_id, NULL));
     cJSON_AddItemToObject(line, "identifiers", cJSON_Duplicate(ident, 1));
@@ -75,27 +75,14 @@ static int member_one(Pull *P, cJSON *ident, void *ctx)
 static int memberships(Pull *P)
 {
     if (pe_kind_done(P, "segment_membership"))
-                     return 0;
-    cJSON *ids = pe_ids_of(P, "segment", "id", "type", "manual");
+        return 0;
+    cJSON *parents = cJSON_CreateArray();
+    pe_add_parents(parents, pe_ids_of(P, "segment", "id", "type", "manual"), "/v1/segments/%s/membership", NULL);
     int rc = index_stages(P) < 0 ? -1 : pe_out_begin(P, "segment_membership");
-    long start = pe_resume_parent(P), i = 0;
-    const char *cursor = pe_resume_cursor(P);
-    char *cur = cursor ? strdup(cursor) : NULL;
-    const cJSON *id;
-    cJSON_ArrayForEach(id, ids) {
-        if (rc < 0 || i++ < start)
-            continue;
-        char path[256];
-        snprintf(path, sizeof path, "/v1/segments/%s/membership", id->valuestring);
-        Child ch = {NULL, id->valuestring, true};
-        rc = pe_pages(P, "GET", path, NULL, "identifiers", 1000, i - 1 == start ? cur : NULL, i - 1, member_one, &ch);
-        free(cur);
-        cur = NULL;
-        if (rc == 0)
-            rc = pe_checkpoint(P, NULL, i);
-    }
-    free(cur);
-    cJSON_Delete(ids);
+    Child ch = {NULL, NULL, true};
+    if (rc == 0)
+        rc = pe_per_parent(P, parents, "identifiers", 1000, member_one, &ch);
+    cJSON_Delete(parents);
     return rc == 0 ? pe_out_end(P) : -1;
 }
 
@@ -112,7 +99,7 @@ static int write_since(Pull *P, cJSON *item, void *ctx)
 static int paged_kind(Pull *P, const char *kind, const char *path, const char *list_key, int limit, const char *tkey)
 {
     if (pe_kind_done(P, kind))
-                     return 0;
+        return 0;
     int rc = pe_out_begin(P, kind);
     if (rc == 0)
         rc = pe_pages(P, "GET", path, NULL, list_key, limit, pe_resume_cursor(P), 0, tkey ? write_since : pe_write_item,
@@ -125,7 +112,7 @@ static int suppressions(Pull *P)
 {
     static const char *const cats[] = {"bounces", "spam_reports"};
     if (pe_kind_done(P, "suppression"))
-                     return 0;
+        return 0;
     int rc = pe_out_begin(P, "suppression");
     long start = pe_resume_parent(P);
     const char *cursor = pe_resume_cursor(P);
@@ -145,7 +132,7 @@ static int suppressions(Pull *P)
             cJSON_ArrayForEach(it, pe_list(list)) {
                 cJSON *row = cJSON_Duplicate(it, 1);
                 pe_set(row, "category", cJSON_CreateString(cats[c]));    /* the path's name, not the answer's */
-                       pe_out_line(P, row);
+                pe_out_line(P, row);
                 cJSON_Delete(row);
                 count++;
             }
@@ -154,7 +141,7 @@ static int suppressions(Pull *P)
             char cur[32];
             snprintf(cur, sizeof cur, "%ld", offset);
             if ((rc = pe_checkpoint(P, count < 1000 ? NULL : cur, count < 1000 ? c + 1 : c)) < 0 || count < 1000)
-                                    break;
+                break;
         }
     }
     return rc == 0 ? pe_out_end(P) : -1;
@@ -164,7 +151,7 @@ static int suppressions(Pull *P)
 static int broadcasts(Pull *P)
 {
     if (pe_kind_done(P, "broadcast"))
-                     return 0;
+        return 0;
     int rc = pe_out_begin(P, "broadcast");
     cJSON *list = rc == 0 ? pe_whole_list(P, "/v1/broadcasts", "broadcasts") : NULL, *b;
     cJSON_ArrayForEach(b, list) {
@@ -331,7 +318,7 @@ static int write_manifest(Pull *P, const CioConfig *cfg, time_t started, bool co
     cJSON *m = P->manifest;
     pe_set(m, "source", cJSON_CreateString("customerio"));
     pe_set(m, "api_url", cJSON_CreateString(cfg->base_url));      /* the URL only: never the key */
-           iso_time(started, t, sizeof t);
+    iso_time(started, t, sizeof t);
     pe_set(m, "pulled_at", cJSON_CreateString(t));
     cJSON *w = cJSON_CreateObject();
     if (P->since) {

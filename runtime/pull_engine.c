@@ -107,7 +107,7 @@ bool pe_stop_on(Pull *P, const char *what, const CioError *e)
         fprintf(stderr, "maprun: %s: %s\n", what, e->message);
         if (e->http == 401)
             fprintf(stderr, "maprun: the App API key was refused (CIO_APP_API_KEY, and CIO_REGION: a US key "
-                            "does not work on the EU host)\n");
+                    "does not work on the EU host)\n");
         P->failed = true;
         return true;
     }
@@ -231,13 +231,13 @@ int pe_pages(Pull *P, const char *method, const char *path, const cJSON *body, c
         free(url);
         if (!page) {
             if (pe_stop_on(P, path, &e))
-                           rc = -1;
+                rc = -1;
             break;
         }
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(page, list_key), *it;
         int count = 0;
         cJSON_ArrayForEach(it, pe_list(list)) {      /* a null list is an empty one */
-                                       count++;
+            count++;
             if (rc == 0)
                 rc = fn(P, (cJSON *)it, ctx);
         }
@@ -284,7 +284,7 @@ int pe_write_item(Pull *P, cJSON *item, void *ctx)
 int pe_simple_kind(Pull *P, const char *kind, const char *path, const char *list_key)
 {
     if (pe_kind_done(P, kind) || pe_out_begin(P, kind) < 0)
-                     return pe_kind_done(P, kind) ? 0 : -1;
+        return pe_kind_done(P, kind) ? 0 : -1;
     cJSON *list = pe_whole_list(P, path, list_key), *it;
     cJSON_ArrayForEach(it, list)
         pe_out_line(P, it);
@@ -356,7 +356,7 @@ static int write_child(Pull *P, cJSON *item, void *ctx)
 }
 
 /* parents: [{"path","id"}]; each parent's list, page by page, resumable. */
-int pe_per_parent(Pull *P, cJSON *parents, const char *list_key, int limit, Child *ch)
+int pe_per_parent(Pull *P, cJSON *parents, const char *list_key, int limit, ItemFn fn, Child *ch)
 {
     long start = pe_resume_parent(P);
     const char *cursor = pe_resume_cursor(P);
@@ -368,9 +368,9 @@ int pe_per_parent(Pull *P, cJSON *parents, const char *list_key, int limit, Chil
             continue;
         ch->parent_id = pe_str(pa, "id");
         if (pe_str(pa, "key"))
-                   ch->add_key = pe_str(pa, "key");
+            ch->add_key = pe_str(pa, "key");
         rc = pe_pages(P, "GET", pe_str(pa, "path"), NULL, list_key, limit, i - 1 == start ? cur : NULL, i - 1,
-                      write_child, ch);
+                      fn ? fn : write_child, ch);
         free(cur);
         cur = NULL;
         if (rc < 0 || pe_checkpoint(P, NULL, i) < 0) {
@@ -409,7 +409,7 @@ int pe_child_kind(Pull *P, const char *kind, cJSON *parents, const char *list_ke
     Child ch = {add_key, NULL, numeric};
     int rc = pe_out_begin(P, kind);
     if (rc == 0)
-        rc = pe_per_parent(P, parents, list_key, limit, &ch);
+        rc = pe_per_parent(P, parents, list_key, limit, NULL, &ch);
     cJSON_Delete(parents);
     return rc == 0 ? pe_out_end(P) : -1;
 }

@@ -85,8 +85,9 @@ int pe_simple_kind(Pull *P, const char *kind, const char *path, const char *list
 int pe_each_line(Pull *P, const char *kind, LineFn fn, void *ctx);
 /* The ids (field idf) of a pulled kind's lines, optionally only where only_field = only_value. */
 cJSON *pe_ids_of(Pull *P, const char *kind, const char *idf, const char *only_field, const char *only_value);
-/* parents: [{"path","id"}]; each parent's list, page by page, resumable. */
-int pe_per_parent(Pull *P, cJSON *parents, const char *list_key, int limit, Child *ch);
+/* parents: [{"path","id"}]; each parent's list, page by page, resumable; each
+** item to fn with ch (ch->parent_id set), or written with ch's key when fn is NULL. */
+int pe_per_parent(Pull *P, cJSON *parents, const char *list_key, int limit, ItemFn fn, Child *ch);
 /* [{"path": fmt % id, "id": id, "key": key}] for the ids of a pulled kind; appended to into. */
 void pe_add_parents(cJSON *into, cJSON *ids, const char *fmt, const char *key);
 /* A whole kind read per parent (takes parents). */

@@ -48,7 +48,7 @@ static int object_one(Pull *P, cJSON *ident, void *ctx)
 int pull_objects(Pull *P)
 {
     if (pe_kind_done(P, "object"))
-                     return 0;
+        return 0;
     cJSON *types = pe_ids_of(P, "object_type", "id", NULL, NULL);
     int rc = pe_out_begin(P, "object");
     long start = pe_resume_parent(P);
@@ -168,7 +168,7 @@ static int relink(Pull *P)
 
 /* A walk over a pulled file's lines that resumes at line `start`, from
 ** `cursor` within it (the checkpoint's parent and cursor). */
-typedef struct Walk {
+                       typedef struct Walk {
     long start, i;
     char *cursor;               /* for line `start` only */
     cJSON *batch;
@@ -199,7 +199,7 @@ static int relationships_of(Pull *P, const cJSON *o, void *ctx)
 int pull_relationships(Pull *P)
 {
     if (pe_kind_done(P, "relationship"))
-                     return relink(P);
+        return relink(P);
     int rc = pe_out_begin(P, "relationship");
     long start = pe_resume_parent(P);
     if (rc == 0)
@@ -230,7 +230,7 @@ static int write_ident(Pull *P, cJSON *ident, void *ctx)
     pe_stringify_id(ident, "id");
     pe_stringify_id(ident, "cio_id");
     if (pe_str(ident, "cio_id"))
-               pe_out_line(P, ident);
+        pe_out_line(P, ident);
     return 0;
 }
 
@@ -266,7 +266,7 @@ static int ids_by_export(Pull *P)
         pe_set(ks, "export_id", cJSON_CreateNumber(id->valuedouble));
         cJSON_Delete(j);
         if (pe_save_json(P->dir, ".pull.json", P->state) < 0)
-                         return -1;
+            return -1;
     }
     double xid = cJSON_GetObjectItemCaseSensitive(ks, "export_id")->valuedouble;
     for (long wait = 1000;; wait = wait * 3 / 2 > 15000 ? 15000 : wait * 3 / 2) {
@@ -294,7 +294,7 @@ static int ids_by_export(Pull *P)
     snprintf(path, sizeof path, "/v1/exports/%.0f/download", xid);
     cJSON *j = cio_call(P->c, "GET", path, NULL, &e);
     const char *url = pe_str(j, "url") ? pe_str(j, "url") : pe_str(j, "link");     /* the spec says url; clients saw link */
-                             char file[4200];
+    char file[4200];
     snprintf(file, sizeof file, "%s/.person_export.csv", P->dir);
     FILE *f = url ? fopen(file, "w+b") : NULL;
     int rc = f && cio_download(P->c, url, f, &e) == 0 ? 0 : -1;
@@ -462,7 +462,7 @@ static int attributes(Pull *P)
 int pull_people(Pull *P)
 {
     if (pe_kind_done(P, "person"))
-                     return 0;
+        return 0;
     if (!pe_kind_done(P, ".person_ids")) {
         const char *via = P->o->people_via;
         if (!via)
@@ -472,7 +472,7 @@ int pull_people(Pull *P)
         if (rc == 0)
             rc = strcmp(via, "export") == 0 ? ids_by_export(P) : ids_by_search(P);
         if (rc < 0 || pe_out_end(P) < 0)
-                                 return -1;
+            return -1;
         cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(P->manifest, "kinds"), ".person_ids");
     }
     int rc = pe_out_begin(P, "person");
