@@ -81,7 +81,11 @@ struct SortRuns {
     RunIndex *runs;        /* per spilled run */
     unsigned char *got;    /* the last looked-up value */
     size_t gotcap;
+    char *wbuf;            /* WRITE_BUF bytes, the stdio buffer a run is written through */
 };
+
+/* glibc ignores setvbuf's size without a buffer of ours: it would write 4 KiB at a time. */
+#define WRITE_BUF ((size_t)1 << 20)
 
 /*
 ** Tables read and written at random (the Bloom filter, the hash table, the
@@ -352,16 +356,21 @@ static int spill(SortRuns *s)
     sort_ents(s->pairs, s->tmp, s->npairs, 0);
     char path[4200];
     run_path(s, s->nruns, path, sizeof path);
-    FILE *f = fopen(path, "w+b");
+    FILE *f = fopen(path, "wb");
     s->runs = realloc(s->runs, sizeof(RunIndex) * (size_t)(s->nruns + 1));
     RunIndex *ri = &s->runs[s->nruns++];
     memset(ri, 0, sizeof *ri);
-    ri->f = f;
+    if (!s->wbuf)
+        s->wbuf = malloc(WRITE_BUF);
     long *at = malloc(sizeof(long) * (s->npairs / SPARSE + 1));
-    bool ok = f && write_entries(s, f, at);
+    bool ok = f && s->wbuf && setvbuf(f, s->wbuf, _IOFBF, WRITE_BUF) == 0 && write_entries(s, f, at);
     if (ok)
         ri->data_end = ftell(f);
-    ok = ok && write_sparse(s, f, ri, at) && fflush(f) == 0;
+    ok = ok && write_sparse(s, f, ri, at);
+    ok = f && fclose(f) == 0 && ok;
+    /* read back through stdio's small default buffer: lookups seek */
+    ri->f = ok ? fopen(path, "rb") : NULL;
+    ok = ok && ri->f;
     free(at);
     clear_buffer(s);
     return ok ? 0 : -1;
@@ -661,6 +670,7 @@ void sr_free(SortRuns *s)
     free(s->block);
     free(s->slots);
     free(s->got);
+    free(s->wbuf);
     free(s->pairs);
     free(s->tmp);
     free(s->dir);

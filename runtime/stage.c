@@ -54,7 +54,8 @@ struct Stage {
     char dir[4096];
     int log_fd;          /* records.log, the record log (see put_record), or -1: an older
                          ** state whose log is LMDB's "log" database */
-    FILE *log;           /* writing: records.log through a large buffer */
+    FILE *log;           /* writing: records.log through logbuf */
+    char *logbuf;        /* LOG_BUF bytes: glibc ignores setvbuf's size without a buffer */
     uint64_t log_end;    /* writing: the log's length, with what is still in the buffer */
     uint64_t log_flushed;           /* writing: bytes of it the kernel has */
     unsigned char *rbuf; /* a record read back from the log */
@@ -128,6 +129,8 @@ static int open_dbs(Stage *st)
 ** Reading opens it if it is there; a state without it keeps its log in
 ** LMDB's "log" database (the layout before), and is read from there.
 */
+#define LOG_BUF ((size_t)1 << 20)
+
 static int open_log(Stage *st)
 {
     char path[4200];
@@ -138,7 +141,9 @@ static int open_log(Stage *st)
     if (!st->write)
         return 0;
     st->log = fdopen(st->log_fd, "r+b");
-    if (!st->log || setvbuf(st->log, NULL, _IOFBF, (size_t)1 << 20) != 0 || fseeko(st->log, 0, SEEK_END) != 0)
+    st->logbuf = malloc(LOG_BUF);
+    if (!st->log || !st->logbuf || setvbuf(st->log, st->logbuf, _IOFBF, LOG_BUF) != 0
+        || fseeko(st->log, 0, SEEK_END) != 0)
         return -1;
     off_t end = ftello(st->log);
     st->log_end = st->log_flushed = end > 0 ? (uint64_t)end : 0;
@@ -241,6 +246,7 @@ void stage_close(Stage *st)
         fclose(st->log);                    /* also closes log_fd */
     else if (st->log_fd >= 0)
         close(st->log_fd);
+    free(st->logbuf);
     free(st->rbuf);
     free(st);
 }
