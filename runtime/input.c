@@ -18,7 +18,7 @@
 ** Invariant: end < cap, so buf[end] can always take a NUL.
 **
 ** Checking a line costs a memchr for the LF, a memchr for NUL bytes and one
-** UTF-8 pass that skips 8 ASCII bytes at a time; then cJSON parses it.
+** UTF-8 pass that skips 8 ASCII bytes at a time; then jp_parse parses it.
 ** Nothing is allocated per line except cJSON's tree.
 */
 #include "input.h"
@@ -55,6 +55,7 @@ struct Input {
     long line;                  /* lines handed out so far */
     unsigned long long bytes;   /* bytes read from the source */
     cJSON *doc;                 /* the last record's tree (owned), or NULL */
+    InputParser *parse;         /* jp_parse, or what input_set_parser set */
     unsigned long long long_len;        /* length of the skipped over-long line */
     size_t keep_len;                    /* bytes in keep[] */
     char keep[INPUT_KEEP_PREFIX + 1];   /* prefix of the skipped line, NUL-terminated */
@@ -215,6 +216,7 @@ Input *input_open(const char *spec, char *err, size_t errlen)
     if (!in)
         goto oom;
     in->max_line = INPUT_DEFAULT_MAX_LINE;
+    in->parse = jp_parse;
     in->cap = CHUNK + 1;
     in->buf = malloc(in->cap);
     in->kind = strndup(kind, kindlen);
@@ -566,24 +568,15 @@ static cJSON *unwrap(cJSON *obj, const char **wrapper)
 }
 
 /*
-** Parse a line already known to be clean UTF-8 without NULs.  cJSON must
-** consume all of it but trailing white space.  cJSON would skip a BOM at
-** the start of its input, so check_line refuses one before we get here.
+** Parse a line already known to be clean UTF-8 without NULs (check_line
+** also refuses a BOM at line 1 first: it has its own reason).
 */
 static void parse_line(Input *in, InputRecord *rec, const char *p, size_t len)
 {
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(p, len, &end, 0);
-    size_t off;
+    JpError err;
+    cJSON *doc = in->parse(p, len, &err);
     if (!doc) {
-        off = end && end >= p && end <= p + len ? (size_t)(end - p) : 0;
-        bad(in, rec, "bad-json", "JSON syntax error at byte %zu", off + 1);
-        return;
-    }
-    off = skip_space(p, len, (size_t)(end - p));
-    if (off < len) {
-        cJSON_Delete(doc);
-        bad(in, rec, "bad-json", "unexpected text after the JSON value at byte %zu", off + 1);
+        bad(in, rec, "bad-json", "%s at byte %zu", err.msg, err.offset + 1);
         return;
     }
     if (!cJSON_IsObject(doc)) {
@@ -593,6 +586,11 @@ static void parse_line(Input *in, InputRecord *rec, const char *p, size_t len)
     }
     in->doc = doc;
     rec->json = unwrap(doc, &rec->wrapper);
+}
+
+void input_set_parser(Input *in, InputParser *parse)
+{
+    in->parse = parse ? parse : jp_parse;
 }
 
 /* Classify a line of acceptable length (input.h gives the order). */

@@ -182,12 +182,43 @@ static const char *object_of(const Run *r, const MapEmit *e)
 */
 #define BLOOM_BITS ((uint64_t)1 << 27)
 
-static uint64_t fnv1a_n(const char *s, size_t n)
+/*
+** The content hash stored with each staged record (the loader sends a record
+** again only when it changed).  16 bytes a step in two independent lanes, a
+** multiply and a rotate per word, words read little-endian whatever the
+** machine, then a final avalanche: FNV-1a's multiply per byte was 7% of
+** staging.  Stored in states: changing it makes the next load resend all.
+*/
+static uint64_t le64(const unsigned char *p)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static uint64_t rotl(uint64_t x, int r) { return x << r | x >> (64 - r); }
+
+static uint64_t content_hash(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint64_t a = 0x243f6a8885a308d3ull ^ n, b = 0x13198a2e03707344ull;
+    for (; n >= 16; n -= 16, p += 16) {
+        a = rotl((a ^ le64(p)) * 0x9e3779b97f4a7c15ull, 31);
+        b = rotl((b ^ le64(p + 8)) * 0xc2b2ae3d27d4eb4full, 29);
+    }
+    unsigned char tail[16] = {0};
+    memcpy(tail, p, n);
+    a = rotl((a ^ le64(tail)) * 0x9e3779b97f4a7c15ull, 31);
+    b = rotl((b ^ le64(tail + 8)) * 0xc2b2ae3d27d4eb4full, 29);
+    uint64_t h = a ^ rotl(b, 17);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ h >> 33;
 }
 
 /* Was the key (maybe) staged before?  Adds it either way. */
@@ -302,7 +333,7 @@ static void put_record(Run *r, const MapEmit *e, const char *src)
     JBuf *v = begin_value(r, e, src);
     static const char hex[] = "0123456789abcdef";
     char hash[] = ",\"hash\":\"0123456789abcdef\",\"fields\":";
-    uint64_t h = fnv1a_n(fields, flen);
+    uint64_t h = content_hash(fields, flen);
     for (int i = 15; i >= 0; i--, h >>= 4)
         hash[9 + i] = hex[h & 15];
     jb_raw(v, hash, sizeof hash - 1);

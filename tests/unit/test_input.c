@@ -226,6 +226,10 @@ static void test_reason_codes(void)
         L("{\"a\":\"\\ud800\"}", "bad-json"),              /* lone surrogate escape */
         L("{\"a\":\"12345678901234567890123456789012345678901234567890\"}", "line-too-long"),
         L("{\"a\":\"1234567890123456789012345678901234567890\"}", NULL),   /* exactly 48 bytes */
+        L("{\"a\":\"x\ty\"}", "bad-json"),              /* raw tab in a string (cJSON took it) */
+        L("{\"a\":01}", "bad-json"),                      /* leading zero (cJSON: 1) */
+        L("{\"a\":\"\\u0000\"}", "bad-json"),             /* NUL escape (cJSON: "") */
+        L("{\"a\":1e999}", "bad-json"),                   /* out of range (cJSON: infinity) */
     };
     int n = (int)(sizeof lines / sizeof lines[0]);
     char buf[4096];
@@ -246,6 +250,9 @@ static void test_reason_codes(void)
     CHECK(g.rawlen[22] == lines[22].len, "a nul-byte line keeps its raw bytes (%zu)", g.rawlen[22]);
     CHECK(strcmp(g.raw[0], "\xEF\xBB\xBF{\"a\":1}") == 0, "the bom line's raw keeps the BOM");
     CHECK(g.rawlen[25] == lines[25].len, "an over-long line short of 4 KiB is kept whole");
+    CHECK(strcmp(g.detail[27], "control character 0x09 in a string (it must be escaped) at byte 8") == 0,
+          "bad-json detail names the fault and the byte: %s", g.detail[27]);
+    CHECK(strstr(g.detail[30], "out of range") != NULL, "1e999: %s", g.detail[30]);
     for (int i = 0; i < n && i < g.n; i++) {
         int want = !same(lines[i].reason, "invalid-utf8") && !same(lines[i].reason, "nul-byte");
         CHECK(g.raw_utf8[i] == want, "line %d (%s): raw_utf8 %d, want %d", i + 1,

@@ -11,8 +11,11 @@ child process started by tools/bench/peakrss (wall time, CPU time, ru_maxrss):
 
   stage      maprun stage with the reference plan over person + activity + delivery
   stage-p    maprun stage over person.ndjson alone (what jq is compared with)
-  parse      tools/bench/parse_only over the same three files (read + cJSON, no mapping)
+  parse      tools/bench/parse_only over the same three files (read + cJSON, no mapping):
+             the floor of issue 3
   parse-p    parse_only over person.ndjson alone
+  parse-jp   parse_only --parser jp over the three files: the same reader with the
+             parser maprun stages with (runtime/jsonparse.c), a second, lower floor
   jq         jq -c -f tools/bench/split.jq person.ndjson (the Lead/Contact split and mapping)
 
 While a child runs, peakrss samples its /proc/PID/status for RssAnon and RssFile, so
@@ -144,6 +147,7 @@ def bench_size(a, people, repeat, jq):
         ("stage-p", counts["person"], lambda: stage([person])),
         ("parse", total, lambda: measure([parse] + files)),
         ("parse-p", counts["person"], lambda: measure([parse, person])),
+        ("parse-jp", total, lambda: measure([parse, "--parser", "jp"] + files)),
     ]
     if jq:
         jq_out = os.path.join(a.build, "bench", "jq-%d.ndjson" % people)
@@ -227,7 +231,7 @@ def verdicts(small, large):
     else:
         out.append(("maprun >= %gx jq's records/s (person split)" % TARGET_JQ, "jq not available", "n/a"))
     ratio = small["stage"]["wall"] / small["parse"]["wall"]
-    out.append(("stage time <= %gx the parse-only floor" % TARGET_FLOOR, "%.2fx" % ratio,
+    out.append(("stage time <= %gx the parse-only floor (reader + cJSON)" % TARGET_FLOOR, "%.2fx" % ratio,
                 "PASS" if ratio <= TARGET_FLOOR else "MISS"))
     if large:
         a, b = small["stage"]["maxrss"], large["stage"]["maxrss"]
@@ -251,9 +255,10 @@ def table(sizes):
               "stage-p": "maprun stage (person only)",
               "parse": "parse-only floor (person + activity + delivery)",
               "parse-p": "parse-only floor (person only)",
+              "parse-jp": "reader + maprun's parser (person + activity + delivery)",
               "jq": "jq split.jq (person only)"}
     for s in sizes:
-        for k in ("stage", "parse", "stage-p", "parse-p", "jq"):
+        for k in ("stage", "parse", "parse-jp", "stage-p", "parse-p", "jq"):
             if k not in s:
                 continue
             r = s[k]
@@ -279,6 +284,8 @@ def ratios(sizes):
     row("maprun / jq records/s (person only)", lambda s: "%.2fx" % (s["stage-p"]["rate"] / s["jq"]["rate"]))
     row("stage / parse-only time (all three files)", lambda s: "%.2fx" % (s["stage"]["wall"] / s["parse"]["wall"]))
     row("stage / parse-only time (person only)", lambda s: "%.2fx" % (s["stage-p"]["wall"] / s["parse-p"]["wall"]))
+    row("stage / reader + maprun's parser (all three files)",
+        lambda s: "%.2fx" % (s["stage"]["wall"] / s["parse-jp"]["wall"]))
     row("input size (three files)", lambda s: "%.0f MiB" % (s["bytes"] / 1048576))
     row("staging area after the full stage (LMDB, on disk)", lambda s: "%.0f MiB" % (s["state_bytes"] / 1048576))
     return rows
@@ -329,9 +336,13 @@ yardsticks, and checks the targets of issue 3 (item 8):
   every field against the Salesforce schema, and writes records, references and counters
   to LMDB).
 - **the parse-only floor**: `tools/bench/parse_only` reads the same files with maprun's own
-  streaming reader (`runtime/input.c`: line splitting, UTF-8 checks, cJSON parse) and does
-  nothing else. Target: `maprun stage` over person + activity + delivery takes at most
-  **3x** the floor's time.
+  streaming reader (`runtime/input.c`: line splitting, UTF-8 checks) and parses each line
+  with cJSON, as issue 3 defines the floor ("read + cJSON parse"), and does nothing else.
+  Target: `maprun stage` over person + activity + delivery takes at most **3x** the floor's
+  time. `maprun stage` itself parses with its own parser (`runtime/jsonparse.c`), which is
+  faster than cJSON's; so the table also gives a second, lower floor, the same reader with
+  that parser (`parse_only --parser jp`), and the ratio to it, which is the stricter measure
+  of what mapping and staging cost.
 - **flat memory**: peak RSS of `maprun stage` over all three files at the small size
   (`BENCH_PEOPLE`, 100,000 people) and the large one (`BENCH_PEOPLE_LARGE`, 1,000,000)
   differs by at most **10%**.
