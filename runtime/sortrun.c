@@ -66,6 +66,9 @@ typedef struct Slot {
     uint32_t at, tag;
 } Slot;
 
+/* Pairs whose slot is being prefetched before they go into the table. */
+#define PENDING 8
+
 struct SortRuns {
     char *dir, *name;
     size_t mem, used;
@@ -78,6 +81,9 @@ struct SortRuns {
     Slot *slots;           /* hash table over pairs, for lookups (only once sr_get was called) */
     size_t nslots;
     bool hashed;           /* sr_get was called: keep the table up to date */
+    size_t pend[PENDING];  /* pairs added but not in the table yet, oldest first (see hash_later) */
+    uint64_t pend_h[PENDING];
+    unsigned npend;
     RunIndex *runs;        /* per spilled run */
     unsigned char *got;    /* the last looked-up value */
     size_t gotcap;
@@ -139,6 +145,7 @@ static void clear_buffer(SortRuns *s)
 {
     s->npairs = 0;
     s->used = 0;
+    s->npend = 0;
     if (s->slots)
         memset(s->slots, 0, sizeof(Slot) * s->nslots);
 }
@@ -166,7 +173,8 @@ uint64_t sr_hash(const void *key, size_t n)
     return h ^ h >> 33;
 }
 
-static void hash_add(SortRuns *s, size_t i);
+static void hash_add(SortRuns *s, size_t i, uint64_t h);
+static void hash_pending(SortRuns *s);
 
 /* Grow the table (or make it) so that it stays at most half full; re-index the buffer. */
 static void hash_grow(SortRuns *s, size_t want)
@@ -184,15 +192,15 @@ static void hash_grow(SortRuns *s, size_t want)
         exit(3);
     }
     memset(s->slots, 0, n * sizeof(Slot));
+    s->npend = 0;                           /* all of them are indexed below */
     for (size_t j = 0; j < s->npairs; j++)
-        hash_add(s, j);
+        hash_add(s, j, sr_hash(s->pairs[j].p->data, s->pairs[j].p->klen));
 }
 
-/* Index pair i in the hash table (a later pair with the same key replaces it). */
-static void hash_add(SortRuns *s, size_t i)
+/* Index pair i, whose key hashes to h (a later pair with the same key replaces it). */
+static void hash_add(SortRuns *s, size_t i, uint64_t h)
 {
     const Pair *p = s->pairs[i].p;
-    uint64_t h = sr_hash(p->data, p->klen);
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t at = h & (s->nslots - 1);; at = (at + 1) & (s->nslots - 1)) {
         Slot *sl = &s->slots[at];
@@ -203,6 +211,34 @@ static void hash_add(SortRuns *s, size_t i)
             return;
         }
     }
+}
+
+/* Index the pending pairs, oldest first (so later keys still replace earlier ones). */
+static void hash_pending(SortRuns *s)
+{
+    for (unsigned k = 0; k < s->npend; k++)
+        hash_add(s, s->pend[k], s->pend_h[k]);
+    s->npend = 0;
+}
+
+/*
+** Index pair i a few adds later: its slot is prefetched now and written
+** when PENDING more pairs have come, by which time it is in the cache (a
+** miss per add was 5% of staging).  Lookups index the pending pairs first.
+*/
+static void hash_later(SortRuns *s, size_t i)
+{
+    const Pair *p = s->pairs[i].p;
+    uint64_t h = sr_hash(p->data, p->klen);
+    __builtin_prefetch(&s->slots[h & (s->nslots - 1)], 1);
+    if (s->npend == PENDING) {
+        hash_add(s, s->pend[0], s->pend_h[0]);
+        memmove(s->pend, s->pend + 1, (PENDING - 1) * sizeof s->pend[0]);
+        memmove(s->pend_h, s->pend_h + 1, (PENDING - 1) * sizeof s->pend_h[0]);
+        s->npend--;
+    }
+    s->pend[s->npend] = i;
+    s->pend_h[s->npend++] = h;
 }
 
 /*
@@ -412,7 +448,7 @@ int sr_add(SortRuns *s, const void *key, size_t klen, const void *val, size_t vl
         if (s->npairs * 2 > s->nslots)
             hash_grow(s, s->npairs);
         else
-            hash_add(s, s->npairs - 1);
+            hash_later(s, s->npairs - 1);
     }
     s->used += need;
     return 0;
@@ -537,6 +573,7 @@ int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *
         s->hashed = true;
         hash_grow(s, s->npairs);
     }
+    hash_pending(s);
     uint64_t h = sr_hash(key, klen);
     uint32_t tag = (uint32_t)(h >> 32);
     for (size_t at = h & (s->nslots - 1);; at = (at + 1) & (s->nslots - 1)) {

@@ -169,6 +169,36 @@ static void test_big_runs(const char *dir)
     sr_free(s);
 }
 
+/*
+** Lookups between adds, in one buffer: once the first lookup has indexed the
+** buffer, new pairs reach the hash table a few adds late (prefetched); a
+** lookup must still see the newest value of a key added just before it.
+*/
+static void test_interleaved(const char *dir)
+{
+    SortRuns *s = sr_new(dir, "i", 1 << 20);
+    char key[32], val[32];
+    const void *v;
+    size_t vl;
+    int ok = 1;
+    CHECK(sr_get(s, "none", 4, &v, &vl) == 0, "an empty buffer has nothing");
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "k%d", i % 500);      /* each key again every 500 adds */
+        snprintf(val, sizeof val, "v%d", i);
+        sr_add(s, key, strlen(key), val, strlen(val));
+        if (i % 3 == 0) {                               /* the key just added, and one a few adds back */
+            ok &= sr_get(s, key, strlen(key), &v, &vl) == 1 && vl == strlen(val) && memcmp(v, val, vl) == 0;
+            if (i >= 5) {
+                snprintf(key, sizeof key, "k%d", (i - 5) % 500);
+                snprintf(val, sizeof val, "v%d", i - 5);
+                ok &= sr_get(s, key, strlen(key), &v, &vl) == 1 && vl == strlen(val) && memcmp(v, val, vl) == 0;
+            }
+        }
+    }
+    CHECK(ok, "lookups between adds see the newest value of each key");
+    sr_free(s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/test_sortrun.XXXXXX";
@@ -209,6 +239,7 @@ int main(void)
     sr_free(s);
     test_tricky_keys(dir);
     test_big_runs(dir);
+    test_interleaved(dir);
     CHECK(rmdir(dir) == 0, "the run files are removed");
     return unit_summary();
 }
