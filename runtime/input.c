@@ -55,7 +55,7 @@ struct Input {
     long line;                  /* lines handed out so far */
     unsigned long long bytes;   /* bytes read from the source */
     cJSON *doc;                 /* the last record's tree (owned), or NULL */
-    InputParser *parse;         /* jp_parse, or what input_set_parser set */
+    InputParser parser;         /* default_parser, or what input_set_parser set */
     unsigned long long long_len;        /* length of the skipped over-long line */
     size_t keep_len;                    /* bytes in keep[] */
     char keep[INPUT_KEEP_PREFIX + 1];   /* prefix of the skipped line, NUL-terminated */
@@ -63,6 +63,20 @@ struct Input {
 };
 
 static const char *const wrappers[] = { INPUT_WRAPPERS };
+
+static cJSON *jp_default(void *ctx, const char *s, size_t len, JpError *err)
+{
+    (void)ctx;
+    return jp_parse(s, len, err);
+}
+
+static void delete_tree(void *ctx, cJSON *tree)
+{
+    (void)ctx;
+    cJSON_Delete(tree);
+}
+
+static const InputParser default_parser = {jp_default, delete_tree, NULL};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -216,7 +230,7 @@ Input *input_open(const char *spec, char *err, size_t errlen)
     if (!in)
         goto oom;
     in->max_line = INPUT_DEFAULT_MAX_LINE;
-    in->parse = jp_parse;
+    in->parser = default_parser;
     in->cap = CHUNK + 1;
     in->buf = malloc(in->cap);
     in->kind = strndup(kind, kindlen);
@@ -237,7 +251,8 @@ void input_close(Input *in)
 {
     if (!in)
         return;
-    cJSON_Delete(in->doc);
+    if (in->doc)
+        in->parser.drop(in->parser.ctx, in->doc);
     if (in->fp && in->src == SRC_PIPE)
         (void)pclose(in->fp);          /* closed early: gzip's status does not matter */
     else if (in->fp && in->src == SRC_FILE)
@@ -574,23 +589,23 @@ static cJSON *unwrap(cJSON *obj, const char **wrapper)
 static void parse_line(Input *in, InputRecord *rec, const char *p, size_t len)
 {
     JpError err;
-    cJSON *doc = in->parse(p, len, &err);
+    cJSON *doc = in->parser.parse(in->parser.ctx, p, len, &err);
     if (!doc) {
         bad(in, rec, "bad-json", "%s at byte %zu", err.msg, err.offset + 1);
         return;
     }
     if (!cJSON_IsObject(doc)) {
         bad(in, rec, "not-an-object", "the line holds %s, not an object", json_what(doc));
-        cJSON_Delete(doc);
+        in->parser.drop(in->parser.ctx, doc);
         return;
     }
     in->doc = doc;
     rec->json = unwrap(doc, &rec->wrapper);
 }
 
-void input_set_parser(Input *in, InputParser *parse)
+void input_set_parser(Input *in, const InputParser *p)
 {
-    in->parse = parse ? parse : jp_parse;
+    in->parser = p ? *p : default_parser;
 }
 
 /* Classify a line of acceptable length (input.h gives the order). */
@@ -641,7 +656,8 @@ int input_next(Input *in, InputRecord *rec, char *err, size_t errlen)
         set_err(err, errlen, "input_next: no input or no record");
         return -1;
     }
-    cJSON_Delete(in->doc);
+    if (in->doc)
+        in->parser.drop(in->parser.ctx, in->doc);
     in->doc = NULL;
     memset(rec, 0, sizeof *rec);
     r = next_line(in, &p, &len, err, errlen);

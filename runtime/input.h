@@ -106,11 +106,20 @@ const char *input_kind(const Input *in);
 const char *input_path(const Input *in);
 
 /*
-** The parser of good lines: jp_parse (jsonparse.h) unless set.  The bench
-** sets cJSON's to measure the floor issue 3 defines (read + cJSON parse).
+** How good lines are parsed: jp_parse (jsonparse.h) and cJSON_Delete unless
+** set.  parse gives the tree or NULL with *err; drop releases a tree the
+** reader does not hand out (not an object, or the last record's tree when
+** the next is read without input_detach).  The bench sets cJSON's parser to
+** measure the floor issue 3 defines (read + cJSON parse); the read-ahead
+** thread (reader.h) parses into its batches' memory.
 */
-typedef cJSON *InputParser(const char *s, size_t len, JpError *err);
-void input_set_parser(Input *in, InputParser *parse);
+typedef struct InputParser {
+    cJSON *(*parse)(void *ctx, const char *s, size_t len, JpError *err);
+    void (*drop)(void *ctx, cJSON *tree);
+    void *ctx;
+} InputParser;
+/* Copies *p; NULL restores the default. */
+void input_set_parser(Input *in, const InputParser *p);
 
 /* Lines longer than bytes (without the line end) are "line-too-long".
 ** 0 restores the default.  Takes effect from the next line on. */

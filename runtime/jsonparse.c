@@ -22,6 +22,7 @@ typedef struct Jp {
     int depth;
     JpError *err;
     bool failed;
+    const JpAlloc *alloc;       /* NULL: cJSON_malloc */
 } Jp;
 
 static cJSON *value(Jp *j);
@@ -61,9 +62,27 @@ static void skip_ws(Jp *j)
         j->p++;
 }
 
+static void *get(Jp *j, size_t n)
+{
+    return j->alloc ? j->alloc->alloc(j->alloc->ctx, n) : cJSON_malloc(n);
+}
+
+/* Give back what a failed parse built: an allocator's memory is its owner's. */
+static void drop(Jp *j, cJSON *tree)
+{
+    if (!j->alloc)
+        cJSON_Delete(tree);
+}
+
+static void drop_text(Jp *j, char *s)
+{
+    if (!j->alloc)
+        cJSON_free(s);
+}
+
 static cJSON *node(Jp *j, int type)
 {
-    cJSON *n = cJSON_malloc(sizeof *n);
+    cJSON *n = get(j, sizeof *n);
     if (!n) {
         fail(j, j->p, "out of memory");
         return NULL;
@@ -241,7 +260,7 @@ static char *string(Jp *j)
         }
     }
     size_t n = (size_t)(p - open - 1);
-    char *s = cJSON_malloc(n + 1);
+    char *s = get(j, n + 1);
     if (!s) {
         fail(j, open, "out of memory");
         return NULL;
@@ -250,7 +269,7 @@ static char *string(Jp *j)
     if (!escapes)
         memcpy(s, open + 1, n);
     else if ((len = unescape(j, open + 1, n, s)) < 0) {
-        cJSON_free(s);
+        drop_text(j, s);
         return NULL;
     }
     s[len] = '\0';
@@ -423,7 +442,7 @@ static cJSON *array(Jp *j)
     }
     j->depth--;
     if (!ok) {
-        cJSON_Delete(a);
+        drop(j, a);
         return NULL;
     }
     return a;
@@ -442,14 +461,14 @@ static cJSON *member(Jp *j)
     skip_ws(j);
     if (j->p >= j->end || *j->p != ':') {
         fail(j, j->p, "expected ':' after a member name but found %s", what(j, j->p, buf));
-        cJSON_free(name);
+        drop_text(j, name);
         return NULL;
     }
     j->p++;
     skip_ws(j);
     cJSON *v = value(j);
     if (!v) {
-        cJSON_free(name);
+        drop_text(j, name);
         return NULL;
     }
     v->string = name;
@@ -478,7 +497,7 @@ static cJSON *object(Jp *j)
     }
     j->depth--;
     if (!ok) {
-        cJSON_Delete(o);
+        drop(j, o);
         return NULL;
     }
     return o;
@@ -496,7 +515,7 @@ static cJSON *value(Jp *j)
         char *s = string(j);
         cJSON *v = s ? node(j, cJSON_String) : NULL;
         if (!v) {
-            cJSON_free(s);
+            drop_text(j, s);
             return NULL;
         }
         v->valuestring = s;
@@ -517,14 +536,19 @@ static cJSON *value(Jp *j)
 
 cJSON *jp_parse(const char *s, size_t len, JpError *err)
 {
-    Jp j = {.start = s, .p = s, .end = s + len, .err = err};
+    return jp_parse_with(s, len, err, NULL);
+}
+
+cJSON *jp_parse_with(const char *s, size_t len, JpError *err, const JpAlloc *alloc)
+{
+    Jp j = {.start = s, .p = s, .end = s + len, .err = err, .alloc = alloc};
     skip_ws(&j);
     cJSON *v = value(&j);
     if (v) {
         skip_ws(&j);
         if (j.p < j.end) {
             fail(&j, j.p, "unexpected text after the JSON value");
-            cJSON_Delete(v);
+            drop(&j, v);
             return NULL;
         }
     }

@@ -43,4 +43,16 @@ typedef struct JpError {
 */
 cJSON *jp_parse(const char *s, size_t len, JpError *err);
 
+/*
+** The same, with nodes and strings from alloc (returns NULL only when out of
+** memory) instead of cJSON_malloc.  Such a tree belongs to the allocator:
+** it must never go to cJSON_Delete, and a failed parse leaves its pieces
+** there.  The input reader thread parses into its batches' memory so.
+*/
+typedef struct JpAlloc {
+    void *(*alloc)(void *ctx, size_t n);
+    void *ctx;
+} JpAlloc;
+cJSON *jp_parse_with(const char *s, size_t len, JpError *err, const JpAlloc *alloc);
+
 #endif

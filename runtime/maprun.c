@@ -34,7 +34,7 @@ static int usage(FILE *to, int rc)
 {
     fputs("usage: maprun pull --from customerio --out DIR [--since TIME] [--kinds LIST]\n"
           "                   [--people-via export|search]\n"
-          "       maprun stage PLAN.mapb --state DIR [--max-line BYTES] INPUT...\n"
+          "       maprun stage PLAN.mapb --state DIR [--max-line BYTES] [--no-read-ahead] INPUT...\n"
           "       maprun status --state DIR\n"
           "       maprun export --state DIR --csv OUTDIR [--max-bytes BYTES]\n"
           "       maprun dump --state DIR [DB]      (meta records entries quarantine refs loaded failed\n"
@@ -58,7 +58,7 @@ typedef struct Args {
     const char *from, *since, *kinds, *people_via;   /* pull */
     size_t max_line, max_bytes, job_bytes;
     unsigned long job_rows, sample;
-    bool plan_only;
+    bool plan_only, no_read_ahead;
     char **inputs;
     int ninputs;
 } Args;
@@ -83,6 +83,8 @@ static int parse_args(int argc, char **argv, Args *a)
             a->sample = strtoul(argv[++i], NULL, 10);
         else if (strcmp(s, "--plan") == 0)
             a->plan_only = true;
+        else if (strcmp(s, "--no-read-ahead") == 0)
+            a->no_read_ahead = true;
         else if (strcmp(s, "--all") == 0)
             a->sample = 0;
         else if (strcmp(s, "--format") == 0 && more)
@@ -314,7 +316,7 @@ static int stage(const Args *a)
         fputs("maprun: stage needs a plan and at least one input\n", stderr);
         return usage(stderr, 2);
     }
-    StageOptions opt = {a->max_line, isatty(2) != 0};
+    StageOptions opt = {a->max_line, isatty(2) != 0, a->no_read_ahead};
     return stage_run(a->plan, a->state, a->inputs, a->ninputs, &opt) == 0 ? 0 : 1;
 }
 

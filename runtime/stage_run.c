@@ -10,7 +10,7 @@
 ** quarantined record leaves nothing behind.
 */
 #include "stage_run.h"
-#include "input.h"
+#include "reader.h"
 #include "jsonbuf.h"
 #include "jsonmem.h"
 #include "mapper.h"
@@ -504,44 +504,53 @@ static int keep_plan(Run *r, Plan *plan)
     return rc;
 }
 
-static int stage_input(Run *r, const char *spec, const StageOptions *opt, double start)
+/* The inputs, in order, read ahead by reader.h; returns -1 after printing an input's error. */
+static int stage_inputs(Run *r, char **inputs, int ninputs, const StageOptions *opt, double start)
 {
-    char err[512];
-    Input *in = input_open(spec, err, sizeof err);
-    if (!in) {
-        fprintf(stderr, "maprun: %s\n", err);
-        return -1;
-    }
-    if (opt->max_line)
-        input_set_max_line(in, opt->max_line);
-    const char *kind = input_kind(in), *file = input_path(in);
-    free(r->file_json);
-    r->file_json = jb_quote(file);
-    const MapKind *mk = mapper_kind(r->mapper, kind);
-    KindCount *kc = kind_count(r, kind);
-    InputRecord rec;
-    int rc;
+    Reader *rd = rd_open(inputs, ninputs, opt->max_line, !opt->no_read_ahead);
+    char *file = NULL;
+    const char *kind = NULL;
+    const MapKind *mk = NULL;
+    KindCount *kc = NULL;
+    RdEvent ev;
+    int rc = 0;
     for (;;) {
         jsonmem_next_record();                 /* cJSON's memory: one arena per record (jsonmem.h) */
-        if ((rc = input_next(in, &rec, err, sizeof err)) != 1)
+        rd_next(rd, &ev);
+        if (ev.type == RD_END)
             break;
+        if (ev.type == RD_ERROR) {
+            fprintf(stderr, "maprun: %s\n", ev.error);
+            rc = -1;
+            break;
+        }
+        if (ev.type == RD_FILE) {              /* its names live in a batch: keep copies */
+            free(file);
+            file = strdup(ev.path);
+            free(r->file_json);
+            r->file_json = jb_quote(file);
+            kc = kind_count(r, ev.kind);
+            kind = kc->kind;
+            mk = mapper_kind(r->mapper, kind);
+            continue;
+        }
+        const InputRecord *rec = &ev.rec;
         kc->read++;
         r->total++;
-        if (rec.reason) {
-            put_quarantine(r, kind, file, rec.line, NULL, NULL, rec.reason, rec.detail, rec.raw, rec.rawlen, rec.raw_utf8);
+        if (rec->reason) {
+            put_quarantine(r, kind, file, rec->line, NULL, NULL, rec->reason, rec->detail, rec->raw, rec->rawlen,
+                           rec->raw_utf8);
             kc->quarantined++;
         } else {
-            stage_record(r, mk, kc, &rec, file);
-            mapper_release(r->mapper);         /* its trees die with the record */
-            (void)input_detach(in);            /* and its memory with the arena: no delete */
+            stage_record(r, mk, kc, rec, file);
+            mapper_release(r->mapper);         /* its trees die with the record; the input's with its batch */
         }
         if (opt->progress && r->total % 65536 == 0)
             progress(r, start, false);
     }
-    if (rc < 0)
-        fprintf(stderr, "maprun: %s: %s\n", file, err);
-    input_close(in);
-    return rc < 0 ? -1 : 0;
+    rd_close(rd);
+    free(file);
+    return rc;
 }
 
 static void run_free(Run *r)
@@ -597,8 +606,7 @@ int stage_run(const char *plan_path, const char *dir, char **inputs, int ninputs
     double start = now();
     rc = 0;
     jsonmem_begin();
-    for (int i = 0; i < ninputs && rc == 0; i++)
-        rc = stage_input(&r, inputs[i], opt, start);
+    rc = stage_inputs(&r, inputs, ninputs, opt, start);
     if (stage_finish(r.st) < 0)
         goto lmdb;
     if (write_refs(&r) < 0) {

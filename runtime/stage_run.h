@@ -12,6 +12,7 @@
 typedef struct StageOptions {
     size_t max_line;     /* input line limit in bytes; 0 = default */
     bool progress;       /* a progress line on stderr */
+    bool no_read_ahead;  /* read and parse on the mapping's thread (reader.h) */
 } StageOptions;
 
 /* Returns 0, or -1 after printing why to stderr. */

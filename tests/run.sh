@@ -156,6 +156,11 @@ golden "$tmp/dump1" "$ROOT/tests/stage/expected.dump" "staged state"
     data/object.ndjson data/workspace.ndjson >/dev/null 2>&1
 stage_dump "$tmp/st" >"$tmp/dump2"
 if cmp -s "$tmp/dump1" "$tmp/dump2"; then ok; else bad "staging twice changed the state"; diff "$tmp/dump1" "$tmp/dump2" | head; fi
+#        the second run read on the mapping's thread (--no-read-ahead): the same state
+"$MAPRUN" stage "$tmp/ref.mapb" --state "$tmp/st_nra" --no-read-ahead data/person.ndjson data/activity.ndjson \
+    data/delivery.ndjson data/object.ndjson data/workspace.ndjson >/dev/null 2>&1
+stage_dump "$tmp/st_nra" >"$tmp/dump3"
+if cmp -s "$tmp/dump1" "$tmp/dump3"; then ok; else bad "--no-read-ahead staged another state"; diff "$tmp/dump1" "$tmp/dump3" | head; fi
 rm -rf "$tmp/csv"
 if "$MAPRUN" export --state "$tmp/st" --csv "$tmp/csv" >"$tmp/out" 2>&1; then ok; else bad "maprun export"; cat "$tmp/out"; fi
 for f in "$tmp"/csv/*.csv; do

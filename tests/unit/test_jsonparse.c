@@ -287,9 +287,46 @@ static void depth_limit(void)
     free(c.s);
 }
 
+/* jp_parse_with: the same trees from a bump allocator; a failed parse leaves its pieces there. */
+static unsigned char pool[1 << 20];
+static size_t pool_used;
+
+static void *bump(void *ctx, size_t n)
+{
+    (void)ctx;
+    n = (n + 15) & ~(size_t)15;
+    if (pool_used + n > sizeof pool)
+        return NULL;
+    void *p = pool + pool_used;
+    pool_used += n;
+    return p;
+}
+
+static void with_allocator(void)
+{
+    JpAlloc a = {bump, NULL};
+    JpError err;
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
+        pool_used = 0;
+        cJSON *mine = jp_parse_with(valid[i], strlen(valid[i]), &err, &a);
+        cJSON *theirs = cJSON_Parse(valid[i]);
+        const char *why = "refused";
+        CHECK(mine && (unsigned char *)mine >= pool && (unsigned char *)mine < pool + sizeof pool
+              && same(mine, theirs, &why), "allocator: %s: %s", valid[i], why);
+        cJSON_Delete(theirs);                   /* mine is the pool's */
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pool_used = 0;
+        CHECK(!jp_parse_with(bad[i].text, strlen(bad[i].text), &err, &a), "allocator accepted %s", bad[i].text);
+    }
+    pool_used = sizeof pool - 8;                /* out of memory: refused, not a crash */
+    CHECK(!jp_parse_with("{\"a\":[1,2,3]}", 13, &err, &a) && strstr(err.msg, "out of memory"), "out of memory");
+}
+
 int main(void)
 {
     fixed_cases();
+    with_allocator();
     depth_limit();
     random_documents();
     return unit_summary();

@@ -14,12 +14,14 @@
 */
 #include "input.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 /* cJSON's parser behind the reader's interface: the whole line must be the value. */
-static cJSON *cjson_parse(const char *s, size_t len, JpError *err)
+static cJSON *cjson_parse(void *ctx, const char *s, size_t len, JpError *err)
 {
+    (void)ctx;
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(s, len, &end, 0);
     size_t off = doc ? (size_t)(end - s) : 0;
@@ -33,17 +35,26 @@ static cJSON *cjson_parse(const char *s, size_t len, JpError *err)
     return NULL;
 }
 
+static void drop(void *ctx, cJSON *tree)
+{
+    (void)ctx;
+    cJSON_Delete(tree);
+}
+
 int main(int argc, char **argv)
 {
     unsigned long long n = 0, bad = 0;
     char err[512];
-    InputParser *parse = cjson_parse;
+    InputParser cjson = {cjson_parse, drop, NULL};
+    const InputParser *parser = &cjson;            /* NULL: the reader's own (jp_parse) */
     int first = 1;
+    bool known = true;
     if (argc > 2 && strcmp(argv[1], "--parser") == 0) {
-        parse = strcmp(argv[2], "jp") == 0 ? jp_parse : strcmp(argv[2], "cjson") == 0 ? cjson_parse : NULL;
+        known = strcmp(argv[2], "jp") == 0 || strcmp(argv[2], "cjson") == 0;
+        parser = strcmp(argv[2], "jp") == 0 ? NULL : &cjson;
         first = 3;
     }
-    if (argc <= first || !parse) {
+    if (argc <= first || !known) {
         fputs("usage: parse_only [--parser cjson|jp] INPUT...\n", stderr);
         return 2;
     }
@@ -53,7 +64,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "parse_only: %s\n", err);
             return 1;
         }
-        input_set_parser(in, parse);
+        input_set_parser(in, parser);
         InputRecord rec;
         int rc;
         while ((rc = input_next(in, &rec, err, sizeof err)) == 1) {

@@ -1,0 +1,321 @@
+/*
+** reader: read-ahead of the inputs on a thread (reader.h).
+**
+** NBATCH batches go round a ring.  The producer (the thread, or rd_next
+** itself without one) fills the batch after the last full one; the
+** consumer takes full batches in order and holds one at a time.  A batch
+** is a list of events and a bump allocator: records' trees (jp_parse_with),
+** raw lines, details and file names are copied into it, so nothing in it
+** points into the Input, whose buffer the next line reuses.  The lock is
+** taken once per batch, not per record.
+*/
+#include "reader.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NBATCH 8
+#define BATCH_RECORDS 64
+#define BATCH_RAW ((size_t)64 << 10)   /* raw line bytes per batch, about */
+#define BLOCK ((size_t)64 << 10)       /* bump memory grows by this; larger blocks go at a reset */
+
+typedef struct Block {
+    struct Block *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+} Block;
+
+typedef struct Batch {
+    RdEvent *ev;
+    size_t nev, cap;
+    size_t taken;               /* consumer: events handed out */
+    size_t raw;                 /* producer: raw bytes copied in */
+    Block *blocks, *cur;
+} Batch;
+
+typedef enum { MORE, LAST, STOPPED } Fill;
+
+struct Reader {
+    char **specs;
+    int nspecs, next_spec;
+    size_t max_line;
+    Input *in;                  /* producer: the open input, or NULL between files */
+    bool finished;              /* producer: the last batch (END or ERROR) is out */
+    Batch batches[NBATCH];
+    Batch *filling;             /* producer: where balloc allocates */
+    /* the ring: full batches are head .. head + nfull - 1; the consumer holds head - 1 when held */
+    int head, nfull;
+    bool held;
+    Batch *cur;                 /* consumer: the batch being read, or NULL */
+    bool threaded;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t full, room;
+    atomic_bool stop;
+};
+
+static void oom(void)
+{
+    fputs("maprun: out of memory\n", stderr);
+    exit(3);
+}
+
+/* ---- a batch's memory */
+
+static void *balloc(void *ctx, size_t n)
+{
+    Batch *b = ((Reader *)ctx)->filling;
+    n = (n + 15) & ~(size_t)15;
+    while (!b->cur || b->cur->used + n > b->cur->size) {
+        Block *next = b->cur ? b->cur->next : b->blocks;
+        if (next && n <= next->size) {
+            next->used = 0;
+            b->cur = next;
+            continue;
+        }
+        size_t size = n > BLOCK ? n : BLOCK;
+        Block *k = malloc(sizeof *k + size);
+        if (!k)
+            oom();
+        k->size = size;
+        k->used = 0;
+        k->next = next;                     /* in front of a block too small for this request */
+        if (b->cur)
+            b->cur->next = k;
+        else
+            b->blocks = k;
+        b->cur = k;
+    }
+    void *p = b->cur->data + b->cur->used;
+    b->cur->used += n;
+    return p;
+}
+
+static char *bcopy_text(Reader *rd, const char *s, size_t n)
+{
+    char *p = balloc(rd, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* Empty the batch for refilling; blocks larger than BLOCK (a huge record's) are freed. */
+static void reset(Batch *b)
+{
+    Block **at = &b->blocks;
+    while (*at) {
+        Block *k = *at;
+        if (k->size > BLOCK) {
+            *at = k->next;
+            free(k);
+        } else {
+            k->used = 0;
+            at = &k->next;
+        }
+    }
+    b->cur = NULL;
+    b->nev = b->taken = b->raw = 0;
+}
+
+static RdEvent *push(Batch *b, RdType type)
+{
+    if (b->nev == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : BATCH_RECORDS + 8;
+        if (!(b->ev = realloc(b->ev, b->cap * sizeof *b->ev)))
+            oom();
+    }
+    RdEvent *e = &b->ev[b->nev++];
+    memset(e, 0, sizeof *e);
+    e->type = type;
+    return e;
+}
+
+/* ---- the producer */
+
+static cJSON *parse_into_batch(void *ctx, const char *s, size_t len, JpError *err)
+{
+    JpAlloc a = {balloc, ctx};
+    return jp_parse_with(s, len, err, &a);
+}
+
+static void leave_in_batch(void *ctx, cJSON *tree)
+{
+    (void)ctx;
+    (void)tree;                             /* the batch's memory: it goes with the batch */
+}
+
+static void error_event(Reader *rd, Batch *b, const char *msg)
+{
+    push(b, RD_ERROR)->error = bcopy_text(rd, msg, strlen(msg));
+}
+
+/* The next file, or the END or ERROR event.  Returns false after those. */
+static bool open_next(Reader *rd, Batch *b)
+{
+    char err[600];
+    if (rd->next_spec == rd->nspecs) {
+        push(b, RD_END);
+        return false;
+    }
+    rd->in = input_open(rd->specs[rd->next_spec++], err, sizeof err);
+    if (!rd->in) {
+        error_event(rd, b, err);
+        return false;
+    }
+    if (rd->max_line)
+        input_set_max_line(rd->in, rd->max_line);
+    InputParser p = {parse_into_batch, leave_in_batch, rd};
+    input_set_parser(rd->in, &p);
+    RdEvent *e = push(b, RD_FILE);
+    e->kind = bcopy_text(rd, input_kind(rd->in), strlen(input_kind(rd->in)));
+    e->path = bcopy_text(rd, input_path(rd->in), strlen(input_path(rd->in)));
+    return true;
+}
+
+/* One record into the batch, or the end of the file (which closes it). */
+static bool read_one(Reader *rd, Batch *b)
+{
+    InputRecord rec;
+    char err[512], msg[1200];
+    int rc = input_next(rd->in, &rec, err, sizeof err);
+    if (rc == 1) {
+        RdEvent *e = push(b, RD_RECORD);
+        e->rec = rec;
+        e->rec.raw = bcopy_text(rd, rec.raw, rec.rawlen);
+        e->rec.detail = rec.detail ? bcopy_text(rd, rec.detail, strlen(rec.detail)) : NULL;
+        (void)input_detach(rd->in);         /* the tree is the batch's */
+        b->raw += rec.rawlen;
+        return true;
+    }
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "%s: %s", input_path(rd->in), err);
+        error_event(rd, b, msg);
+    }
+    input_close(rd->in);
+    rd->in = NULL;
+    return rc == 0;
+}
+
+static Fill fill(Reader *rd, Batch *b)
+{
+    rd->filling = b;
+    reset(b);
+    while (b->nev < BATCH_RECORDS && b->raw < BATCH_RAW) {
+        if (atomic_load_explicit(&rd->stop, memory_order_relaxed))
+            return STOPPED;
+        if (!rd->in ? !open_next(rd, b) : !read_one(rd, b))
+            return LAST;
+    }
+    return MORE;
+}
+
+static void *producer(void *arg)
+{
+    Reader *rd = arg;
+    for (int at = 0;; at = (at + 1) % NBATCH) {
+        pthread_mutex_lock(&rd->mu);
+        while (!atomic_load(&rd->stop) && rd->nfull + rd->held >= NBATCH)
+            pthread_cond_wait(&rd->room, &rd->mu);
+        pthread_mutex_unlock(&rd->mu);
+        if (atomic_load(&rd->stop))
+            break;
+        Fill f = fill(rd, &rd->batches[at]);
+        if (f == STOPPED)
+            break;
+        pthread_mutex_lock(&rd->mu);
+        rd->nfull++;
+        pthread_cond_signal(&rd->full);
+        pthread_mutex_unlock(&rd->mu);
+        if (f == LAST)
+            break;
+    }
+    return NULL;
+}
+
+/* ---- the consumer */
+
+Reader *rd_open(char **specs, int nspecs, size_t max_line, bool threaded)
+{
+    Reader *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        oom();
+    rd->specs = specs;
+    rd->nspecs = nspecs;
+    rd->max_line = max_line;
+    atomic_init(&rd->stop, false);
+    rd->threaded = threaded && sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    if (rd->threaded) {
+        pthread_mutex_init(&rd->mu, NULL);
+        pthread_cond_init(&rd->full, NULL);
+        pthread_cond_init(&rd->room, NULL);
+        if (pthread_create(&rd->thread, NULL, producer, rd) != 0) {
+            pthread_mutex_destroy(&rd->mu);
+            pthread_cond_destroy(&rd->full);
+            pthread_cond_destroy(&rd->room);
+            rd->threaded = false;           /* read on demand instead */
+        }
+    }
+    return rd;
+}
+
+/* Give back the batch read to its end; take the next full one (or fill it here). */
+static void advance(Reader *rd)
+{
+    if (!rd->threaded) {
+        Batch *b = &rd->batches[0];
+        if (fill(rd, b) == LAST)
+            rd->finished = true;
+        rd->cur = b;
+        return;
+    }
+    pthread_mutex_lock(&rd->mu);
+    rd->held = false;
+    pthread_cond_signal(&rd->room);
+    while (rd->nfull == 0)
+        pthread_cond_wait(&rd->full, &rd->mu);
+    rd->cur = &rd->batches[rd->head];
+    rd->head = (rd->head + 1) % NBATCH;
+    rd->nfull--;
+    rd->held = true;
+    pthread_mutex_unlock(&rd->mu);
+}
+
+void rd_next(Reader *rd, RdEvent *ev)
+{
+    while (!rd->cur || rd->cur->taken == rd->cur->nev)
+        advance(rd);
+    const RdEvent *e = &rd->cur->ev[rd->cur->taken];
+    if (e->type != RD_END && e->type != RD_ERROR)
+        rd->cur->taken++;                   /* the last event stays */
+    *ev = *e;
+}
+
+void rd_close(Reader *rd)
+{
+    if (!rd)
+        return;
+    if (rd->threaded) {
+        pthread_mutex_lock(&rd->mu);
+        atomic_store(&rd->stop, true);
+        pthread_cond_broadcast(&rd->room);
+        pthread_mutex_unlock(&rd->mu);
+        pthread_join(rd->thread, NULL);
+        pthread_mutex_destroy(&rd->mu);
+        pthread_cond_destroy(&rd->full);
+        pthread_cond_destroy(&rd->room);
+    }
+    input_close(rd->in);
+    for (int i = 0; i < NBATCH; i++) {
+        for (Block *k = rd->batches[i].blocks, *next; k; k = next) {
+            next = k->next;
+            free(k);
+        }
+        free(rd->batches[i].ev);
+    }
+    free(rd);
+}
