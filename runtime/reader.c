@@ -45,7 +45,6 @@ struct Reader {
     int nspecs, next_spec;
     size_t max_line;
     Input *in;                  /* producer: the open input, or NULL between files */
-    bool finished;              /* producer: the last batch (END or ERROR) is out */
     Batch batches[NBATCH];
     Batch *filling;             /* producer: where balloc allocates */
     /* the ring: full batches are head .. head + nfull - 1; the consumer holds head - 1 when held */
@@ -266,11 +265,9 @@ Reader *rd_open(char **specs, int nspecs, size_t max_line, bool threaded)
 /* Give back the batch read to its end; take the next full one (or fill it here). */
 static void advance(Reader *rd)
 {
-    if (!rd->threaded) {
-        Batch *b = &rd->batches[0];
-        if (fill(rd, b) == LAST)
-            rd->finished = true;
-        rd->cur = b;
+    if (!rd->threaded) {                    /* never past the last batch: its END or ERROR stays */
+        rd->cur = &rd->batches[0];
+        (void)fill(rd, rd->cur);
         return;
     }
     pthread_mutex_lock(&rd->mu);
