@@ -31,11 +31,11 @@ COMPILER_OBJ := $(patsubst compiler/%.c,$(BUILD)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 MAPC         := $(BUILD)/mapc
 MAPRUN       := $(BUILD)/maprun
 MAPRUN_OBJ   := $(BUILD)/rt_maprun.o $(BUILD)/rt_stage.o $(BUILD)/rt_stage_run.o $(BUILD)/rt_export_csv.o \
-                $(BUILD)/rt_sortrun.o $(BUILD)/rt_jsonmem.o $(BUILD)/rt_http.o $(BUILD)/rt_sf.o $(BUILD)/rt_csv.o $(BUILD)/rt_load.o $(BUILD)/rt_state.o $(BUILD)/rt_readback.o $(BUILD)/rt_bulkjob.o $(BUILD)/rt_rollback.o $(BUILD)/rt_report.o $(BUILD)/rt_cio.o $(BUILD)/rt_pull.o $(BUILD)/rt_pull_engine.o $(BUILD)/rt_pull_people.o $(BUILD)/rt_deliverables.o \
+                $(BUILD)/rt_sortrun.o $(BUILD)/rt_logwriter.o $(BUILD)/rt_jsonmem.o $(BUILD)/rt_http.o $(BUILD)/rt_sf.o $(BUILD)/rt_csv.o $(BUILD)/rt_load.o $(BUILD)/rt_state.o $(BUILD)/rt_readback.o $(BUILD)/rt_bulkjob.o $(BUILD)/rt_rollback.o $(BUILD)/rt_report.o $(BUILD)/rt_cio.o $(BUILD)/rt_pull.o $(BUILD)/rt_pull_engine.o $(BUILD)/rt_pull_people.o $(BUILD)/rt_deliverables.o \
                 $(BUILD)/rt_input.o $(BUILD)/rt_reader.o $(BUILD)/rt_jsonparse.o $(PLAN_OBJ)
 # Unit tests: tests/unit/test_NAME.c -> $(BUILD)/test_NAME, run by tests/run.sh.
 UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins $(BUILD)/test_sortrun $(BUILD)/test_csv $(BUILD)/test_jsonbuf \
-               $(BUILD)/test_jsonparse $(BUILD)/test_reader
+               $(BUILD)/test_jsonparse $(BUILD)/test_reader $(BUILD)/test_logwriter
 
 .PHONY: all deps test asan demo install clean unit-tests
 all: deps $(MAPC) $(MAPRUN) bin/mapc bin/maprun
@@ -76,6 +76,9 @@ $(BUILD)/test_csv: tests/unit/test_csv.c runtime/csv.h $(BUILD)/rt_csv.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_jsonparse: tests/unit/test_jsonparse.c runtime/jsonparse.h $(BUILD)/rt_jsonparse.o
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+$(BUILD)/test_logwriter: tests/unit/test_logwriter.c runtime/logwriter.h $(BUILD)/rt_logwriter.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_reader: tests/unit/test_reader.c runtime/reader.h $(BUILD)/rt_reader.o $(BUILD)/rt_input.o \

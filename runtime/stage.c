@@ -14,6 +14,7 @@
 #define _GNU_SOURCE       /* sync_file_range (Linux) */
 #include "stage.h"
 #include "plan.h"
+#include "logwriter.h"
 #include "sortrun.h"
 
 #include <errno.h>
@@ -55,8 +56,7 @@ struct Stage {
     char dir[4096];
     int log_fd;          /* records.log, the record log (see put_record), or -1: an older
                          ** state whose log is LMDB's "log" database */
-    FILE *log;           /* writing: records.log through logbuf */
-    char *logbuf;        /* LOG_BUF bytes: glibc ignores setvbuf's size without a buffer */
+    LogWriter *log;      /* writing: appends to records.log (logwriter.h) */
     uint64_t log_end;    /* writing: the log's length, with what is still in the buffer */
     uint64_t log_flushed;           /* writing: bytes of it the kernel has */
     pthread_t syncer;               /* stage_finish .. stage_commit: fdatasync of the log */
@@ -71,12 +71,6 @@ struct Stage {
     char err[256];
 };
 
-/* The log's FILE is this module's own: glibc's unlocked fwrite saves a lock per record. */
-#ifdef __GLIBC__
-#define FWRITE fwrite_unlocked
-#else
-#define FWRITE fwrite
-#endif
 
 static void find_map(Stage *st);
 static void drop_map_pages(Stage *st);
@@ -145,14 +139,12 @@ static int open_log(Stage *st)
         return st->write || errno != ENOENT ? -1 : 0;
     if (!st->write)
         return 0;
-    st->log = fdopen(st->log_fd, "r+b");
-    st->logbuf = malloc(LOG_BUF);
-    if (!st->log || !st->logbuf || setvbuf(st->log, st->logbuf, _IOFBF, LOG_BUF) != 0
-        || fseeko(st->log, 0, SEEK_END) != 0)
+    off_t end = lseek(st->log_fd, 0, SEEK_END);
+    if (end < 0)
         return -1;
-    off_t end = ftello(st->log);
-    st->log_end = st->log_flushed = end > 0 ? (uint64_t)end : 0;
-    return 0;
+    st->log_end = st->log_flushed = (uint64_t)end;
+    st->log = lw_open(st->log_fd, st->log_end, LOG_BUF);
+    return st->log ? 0 : -1;
 }
 
 int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errlen)
@@ -196,8 +188,9 @@ static int flush_log(Stage *st, bool sync)
 {
     if (!st->log)
         return 0;
-    if (fflush(st->log) != 0 || (sync && fdatasync(st->log_fd) != 0))
-        return lmdb_fail(st, errno ? errno : EIO, "write records.log");
+    int e = lw_flush(st->log);
+    if (e || (sync && fdatasync(st->log_fd) != 0))
+        return lmdb_fail(st, e ? e : errno ? errno : EIO, "write records.log");
     st->log_flushed = st->log_end;
     return 0;
 }
@@ -286,11 +279,9 @@ void stage_close(Stage *st)
     forget_cursors(st);
     if (st->env)
         mdb_env_close(st->env);
-    if (st->log)
-        fclose(st->log);                    /* also closes log_fd */
-    else if (st->log_fd >= 0)
+    (void)lw_close(st->log);                /* a failed write has failed the run already */
+    if (st->log_fd >= 0)
         close(st->log_fd);
-    free(st->logbuf);
     free(st->rbuf);
     free(st);
 }
@@ -299,8 +290,11 @@ int stage_clear(Stage *st)
 {
     if (begin(st) < 0)
         return -1;
-    if (!st->log || fflush(st->log) != 0 || ftruncate(st->log_fd, 0) != 0 || fseeko(st->log, 0, SEEK_SET) != 0)
-        return lmdb_fail(st, st->log ? errno : EINVAL, "clear records.log");
+    if (!st->log || lw_close(st->log) != 0 || ftruncate(st->log_fd, 0) != 0
+        || !(st->log = lw_open(st->log_fd, 0, LOG_BUF))) {
+        st->log = NULL;
+        return lmdb_fail(st, errno ? errno : EIO, "clear records.log");
+    }
     st->log_end = st->log_flushed = 0;
     sr_free(st->index);
     st->index = sr_new(st->dir, "index", (size_t)16 << 20);   /* a fresh state: the index is built sorted */
@@ -442,9 +436,11 @@ static int put_record(Stage *st, MDB_val *k, MDB_val *v)
     seq_key(st->log_end, at);
     for (int i = 0; i < 4; i++)
         len[i] = (unsigned char)(v->mv_size >> (8 * i));
-    if (v->mv_size > UINT32_MAX || FWRITE(len, 4, 1, st->log) != 1
-        || FWRITE(v->mv_data, 1, v->mv_size, st->log) != v->mv_size)
-        return EIO;
+    if (v->mv_size > UINT32_MAX)
+        return EINVAL;
+    int e = lw_append(st->log, len, 4);
+    if (e || (e = lw_append(st->log, v->mv_data, v->mv_size)) != 0)
+        return e;
     st->log_end += 4 + v->mv_size;
     MDB_val ak = {sizeof at, at};
     if (st->index)
