@@ -7,6 +7,7 @@
 ** every read checks them against the end, so the text needs no terminator.
 */
 #include "jsonparse.h"
+#include "bits.h"
 
 #include <limits.h>
 #include <math.h>
@@ -98,9 +99,10 @@ static cJSON *node(Jp *j, int type)
 #define HIGHS ((uint64_t)0x8080808080808080ull)
 
 /*
-** Where in the 8-byte word (load8) is the first '"', '\\' or byte
-** below 0x20?  8 if none.  Each test flags a byte's top bit; borrows only
-** run upwards, so the lowest flag of each is exact, and so is their lowest.
+** Where in the 8-byte word (from load_le64: the first byte lowest) is the
+** first '"', '\\' or byte below 0x20?  8 if none.  Each test flags a byte's
+** top bit; borrows only run upwards, so the lowest flag of each is exact,
+** and so is their lowest.
 */
 static unsigned first_special(uint64_t w)
 {
@@ -109,17 +111,6 @@ static unsigned first_special(uint64_t w)
     if (!m)
         return 8;
     return (unsigned)__builtin_ctzll(m) / 8;
-}
-
-/* 8 bytes at p, the first in the lowest bits (so "first" above is the lowest flag). */
-static uint64_t load8(const char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
 }
 
 static int hex4(const char *p)
@@ -233,7 +224,7 @@ static char *string(Jp *j)
     bool escapes = false;
     for (;;) {
         while (j->end - p >= 8) {
-            unsigned k = first_special(load8(p));
+            unsigned k = first_special(load_le64(p));
             p += k;
             if (k < 8)
                 break;
@@ -420,34 +411,6 @@ static cJSON *enter(Jp *j, int type)
     return c;
 }
 
-static cJSON *array(Jp *j)
-{
-    cJSON *a = enter(j, cJSON_Array), *last = NULL;
-    bool ok = true;
-    if (!a)
-        return NULL;
-    if (j->p < j->end && *j->p == ']') {
-        j->p++;
-    } else {
-        while (ok) {
-            cJSON *v = value(j);
-            if (!v) {
-                ok = false;
-                break;
-            }
-            append(a, &last, v);
-            if (!more(j, ']', &ok))
-                break;
-        }
-    }
-    j->depth--;
-    if (!ok) {
-        drop(j, a);
-        return NULL;
-    }
-    return a;
-}
-
 static cJSON *member(Jp *j)
 {
     char buf[16];
@@ -475,32 +438,33 @@ static cJSON *member(Jp *j)
     return v;
 }
 
-static cJSON *object(Jp *j)
+/* An array (elem: value) or an object (elem: member), j->p at its opening byte. */
+static cJSON *container(Jp *j, int type, char close, cJSON *(*elem)(Jp *))
 {
-    cJSON *o = enter(j, cJSON_Object), *last = NULL;
+    cJSON *c = enter(j, type), *last = NULL;
     bool ok = true;
-    if (!o)
+    if (!c)
         return NULL;
-    if (j->p < j->end && *j->p == '}') {
+    if (j->p < j->end && *j->p == close) {
         j->p++;
     } else {
         while (ok) {
-            cJSON *v = member(j);
+            cJSON *v = elem(j);
             if (!v) {
                 ok = false;
                 break;
             }
-            append(o, &last, v);
-            if (!more(j, '}', &ok))
+            append(c, &last, v);
+            if (!more(j, close, &ok))
                 break;
         }
     }
     j->depth--;
     if (!ok) {
-        drop(j, o);
+        drop(j, c);
         return NULL;
     }
-    return o;
+    return c;
 }
 
 static cJSON *value(Jp *j)
@@ -521,8 +485,8 @@ static cJSON *value(Jp *j)
         v->valuestring = s;
         return v;
     }
-    case '{': return object(j);
-    case '[': return array(j);
+    case '{': return container(j, cJSON_Object, '}', member);
+    case '[': return container(j, cJSON_Array, ']', value);
     case 't': return literal(j, "true", cJSON_True);
     case 'f': return literal(j, "false", cJSON_False);
     case 'n': return literal(j, "null", cJSON_NULL);

@@ -10,6 +10,7 @@
 ** quarantined record leaves nothing behind.
 */
 #include "stage_run.h"
+#include "bits.h"
 #include "reader.h"
 #include "jsonbuf.h"
 #include "jsonmem.h"
@@ -189,16 +190,6 @@ static const char *object_of(const Run *r, const MapEmit *e)
 ** machine, then a final avalanche: FNV-1a's multiply per byte was 7% of
 ** staging.  Stored in states: changing it makes the next load resend all.
 */
-static uint64_t le64(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
 static uint64_t rotl(uint64_t x, int r) { return x << r | x >> (64 - r); }
 
 static uint64_t content_hash(const char *s, size_t n)
@@ -206,13 +197,13 @@ static uint64_t content_hash(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     uint64_t a = 0x243f6a8885a308d3ull ^ n, b = 0x13198a2e03707344ull;
     for (; n >= 16; n -= 16, p += 16) {
-        a = rotl((a ^ le64(p)) * 0x9e3779b97f4a7c15ull, 31);
-        b = rotl((b ^ le64(p + 8)) * 0xc2b2ae3d27d4eb4full, 29);
+        a = rotl((a ^ load_le64(p)) * 0x9e3779b97f4a7c15ull, 31);
+        b = rotl((b ^ load_le64(p + 8)) * 0xc2b2ae3d27d4eb4full, 29);
     }
     unsigned char tail[16] = {0};
     memcpy(tail, p, n);
-    a = rotl((a ^ le64(tail)) * 0x9e3779b97f4a7c15ull, 31);
-    b = rotl((b ^ le64(tail + 8)) * 0xc2b2ae3d27d4eb4full, 29);
+    a = rotl((a ^ load_le64(tail)) * 0x9e3779b97f4a7c15ull, 31);
+    b = rotl((b ^ load_le64(tail + 8)) * 0xc2b2ae3d27d4eb4full, 29);
     uint64_t h = a ^ rotl(b, 17);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
