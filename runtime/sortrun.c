@@ -597,11 +597,14 @@ int sr_get(SortRuns *s, const void *key, size_t klen, const void **val, size_t *
 /* ---- merging */
 
 /* A source of the merge: a run file, or the sorted buffer itself (mem). */
+#define MERGE_BUF ((size_t)64 << 10)    /* per run: 20 runs at 1,000,000 people */
+
 typedef struct Head {
     FILE *f;
     long left;             /* bytes of entries not read yet (the sparse index follows them) */
     const Ent *mem;        /* or the buffer's entries, mem[0..nmem) */
     size_t nmem;
+    char *fbuf;            /* the file's stdio buffer (MERGE_BUF bytes) */
     unsigned char *buf;    /* a file's current entry (owned) */
     size_t cap;
     const unsigned char *at;        /* the current entry's key, then value */
@@ -639,14 +642,29 @@ static int advance(Head *h)
     return h->live ? 0 : -1;
 }
 
-/* The source whose head is smallest; for equal keys the earliest (the buffer is the latest). */
-static int smallest(Head *h, int n)
+/* Does source a come before source b: a smaller key, or the same key from an earlier source? */
+static bool before(const Head *h, int a, int b)
 {
-    int best = -1;
-    for (int i = 0; i < n; i++)
-        if (h[i].live && (best < 0 || cmp_keys(h[i].at, h[i].klen, h[best].at, h[best].klen) < 0))
-            best = i;
-    return best;
+    int c = cmp_keys(h[a].at, h[a].klen, h[b].at, h[b].klen);
+    return c < 0 || (c == 0 && a < b);
+}
+
+/* Restore the heap order from slot i down (heap[] holds source indexes of live heads). */
+static void sift_down(const Head *h, int *heap, int n, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, m = i;
+        if (l < n && before(h, heap[l], heap[m]))
+            m = l;
+        if (l + 1 < n && before(h, heap[l + 1], heap[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        int t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
+        i = m;
+    }
 }
 
 /*
@@ -656,24 +674,33 @@ static int smallest(Head *h, int n)
 */
 int sr_finish(SortRuns *s, SortEmit fn, void *ctx)
 {
-    int rc = 0, nsrc = s->nruns + 1;
+    int rc = 0, nsrc = s->nruns + 1, nheap = 0;
     sort_ents(s->pairs, s->tmp, s->npairs, 0);
     Head *h = calloc((size_t)nsrc, sizeof(Head));
+    int *heap = malloc(sizeof(int) * (size_t)nsrc);
     for (int i = 0; i < s->nruns && rc == 0; i++) {
-        h[i].f = s->runs[i].f;
+        /* read sequentially through a large buffer of its own (the run's FILE has a small one: lookups seek) */
+        char path[4200];
+        run_path(s, i, path, sizeof path);
+        h[i].f = fopen(path, "rb");
+        h[i].fbuf = malloc(MERGE_BUF);
         h[i].left = s->runs[i].data_end;
-        rc = h[i].f && fseek(h[i].f, 0, SEEK_SET) == 0 ? advance(&h[i]) : -1;
+        rc = h[i].f && h[i].fbuf && setvbuf(h[i].f, h[i].fbuf, _IOFBF, MERGE_BUF) == 0 ? advance(&h[i]) : -1;
     }
     h[s->nruns].mem = s->pairs;
     h[s->nruns].nmem = s->npairs;
     if (rc == 0)
         rc = advance(&h[s->nruns]);
+    for (int i = 0; i < nsrc; i++)
+        if (h[i].live)
+            heap[nheap++] = i;
+    for (int i = nheap / 2 - 1; i >= 0; i--)
+        sift_down(h, heap, nheap, i);
     unsigned char *key = NULL, *val = NULL;
     size_t kcap = 0, vcap = 0, klen = 0, vlen = 0;
     bool pending = false;
-    int best;
-    while (rc == 0 && (best = smallest(h, nsrc)) >= 0) {
-        Head *b = &h[best];
+    while (rc == 0 && nheap > 0) {
+        Head *b = &h[heap[0]];
         if (pending && cmp_keys(key, klen, b->at, b->klen) != 0)
             rc = fn(ctx, key, klen, val, vlen);        /* the last pair of the previous key */
         if (b->klen > kcap)
@@ -685,12 +712,20 @@ int sr_finish(SortRuns *s, SortEmit fn, void *ctx)
         pending = true;
         if (rc == 0)
             rc = advance(b);
+        if (!b->live)
+            heap[0] = heap[--nheap];
+        sift_down(h, heap, nheap, 0);
     }
     if (rc == 0 && pending)
         rc = fn(ctx, key, klen, val, vlen);
-    for (int i = 0; i < nsrc; i++)
+    for (int i = 0; i < nsrc; i++) {
         free(h[i].buf);
+        if (h[i].f)
+            fclose(h[i].f);
+        free(h[i].fbuf);
+    }
     free(h);
+    free(heap);
     free(key);
     free(val);
     clear_buffer(s);
