@@ -3,6 +3,7 @@
 #   make            build bin/mapc
 #   make test       build, then run every test (prints "N passed, N failed")
 #   make asan       build with AddressSanitizer + UBSan into build-asan/ and run the tests
+#   make tsan       the same with ThreadSanitizer into build-tsan/ (stage runs three threads)
 #   make demo       build, then run the demo on the bundled reference rules
 #   make bench      measure maprun stage against jq and a parse-only floor (BENCH_PEOPLE=N)
 #   make install PREFIX=/usr/local
@@ -37,7 +38,7 @@ MAPRUN_OBJ   := $(BUILD)/rt_maprun.o $(BUILD)/rt_stage.o $(BUILD)/rt_stage_run.o
 UNIT_TESTS   := $(BUILD)/test_input $(BUILD)/test_builtins $(BUILD)/test_sortrun $(BUILD)/test_csv $(BUILD)/test_jsonbuf \
                $(BUILD)/test_jsonparse $(BUILD)/test_reader $(BUILD)/test_logwriter
 
-.PHONY: all deps test asan demo install clean unit-tests
+.PHONY: all deps test asan tsan demo install clean unit-tests
 all: deps $(MAPC) $(MAPRUN) bin/mapc bin/maprun
 
 deps:
@@ -127,6 +128,11 @@ asan: deps
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" CFLAGS="-O1 -g" build-asan/mapc build-asan/maprun unit-tests
 	ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh build-asan/mapc
 
+# The reader and log-writer threads of maprun stage under ThreadSanitizer.
+tsan: deps
+	$(MAKE) BUILD=build-tsan SAN="-fsanitize=thread" CFLAGS="-O1 -g" build-tsan/mapc build-tsan/maprun unit-tests
+	TSAN_OPTIONS=halt_on_error=1 sh tests/run.sh build-tsan/mapc
+
 demo: all
 	@sh tools/demo.sh $(MAPC)
 
@@ -149,6 +155,6 @@ install: all
 	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/mapc/
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-tsan bin
 
 -include $(wildcard $(BUILD)/*.d)
