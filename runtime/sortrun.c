@@ -8,8 +8,8 @@
 ** what a run costs in memory does not grow with its size, and many runs
 ** cost little: a lookup reads at most TOP sparse entries and one block of
 ** SPARSE entries.  The merge takes, for equal keys, runs in creation order,
-** so the last pair added comes last and wins.  Runs are few (the buffer is
-** large), so the merge picks the smallest head by a linear scan.
+** so the last pair added comes last and wins.  The merge keeps the heads
+** in a heap ordered by key, then run (tens of runs at millions of records).
 */
 #define _DEFAULT_SOURCE   /* madvise(MADV_HUGEPAGE) */
 #include "sortrun.h"
