@@ -184,11 +184,6 @@ static int read_rows(Deliv *D, Section *s)
 static int open_state(Deliv *D)
 {
     char err[512];
-    struct stat sb;
-    if (stat(D->o->state, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "maprun: %s: no such state directory\n", D->o->state);
-        return -1;
-    }
     if (stage_open(&D->st, D->o->state, false, err, sizeof err) < 0) {
         fprintf(stderr, "maprun: %s\n", err);
         return -1;

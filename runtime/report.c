@@ -147,11 +147,6 @@ static cJSON *meta_json(Report *R, const char *name)
 static int open_state(Report *R)
 {
     char err[512];
-    struct stat sb;
-    if (stat(R->o->state, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "maprun: %s: no such state directory\n", R->o->state);
-        return -1;
-    }
     if (stage_open(&R->st, R->o->state, false, err, sizeof err) < 0) {
         fprintf(stderr, "maprun: %s\n", err);
         return -1;

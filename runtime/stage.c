@@ -152,8 +152,14 @@ int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errle
     Stage *st = calloc(1, sizeof *st);
     st->write = write;
     *out = NULL;
+    struct stat sb;
     if (write && mkdir(dir, 0777) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        free(st);
+        return -1;
+    }
+    if (!write && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        snprintf(err, errlen, "%s: no such state directory", dir);
         free(st);
         return -1;
     }

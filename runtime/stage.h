@@ -46,7 +46,8 @@ typedef enum {
 } StageDb;
 #define DB_STAGING_COUNT DB_LOADED      /* the databases stage_clear() empties */
 
-/* Open (creating the directory) for writing or reading; -1 with err. */
+/* Open for writing (creating the directory) or reading; -1 with err ("DIR: no such state
+** directory" when reading a directory that is not there). */
 int stage_open(Stage **out, const char *dir, bool write, char *err, size_t errlen);
 void stage_close(Stage *st);
 /* Empty the staging databases (the start of a stage run); the load's stay. */

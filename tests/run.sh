@@ -304,6 +304,11 @@ if grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$tmp/dhtml/broadcast-re-send
 then ok; else bad "deliverables: cells are not escaped"; fi
 "$MAPRUN" deliverables --state "$tmp/no-such-state" >"$tmp/out" 2>&1
 if [ $? = 1 ] && grep -q "no-such-state: no such state directory" "$tmp/out"; then ok; else bad "deliverables on a missing state should exit 1"; fi
+for cmd in status export report; do     # every reader of a state says the same (stage_open)
+    "$MAPRUN" "$cmd" --state "$tmp/no-such-state" --csv "$tmp/no-csv" >"$tmp/out" 2>&1
+    if [ $? != 0 ] && grep -q "no-such-state: no such state directory" "$tmp/out"; then ok
+    else bad "$cmd on a missing state should say so"; cat "$tmp/out"; fi
+done
 mkdir -p "$tmp/empty-state"
 "$MAPRUN" deliverables --state "$tmp/empty-state" >"$tmp/out" 2>&1
 if [ $? = 1 ] && grep -q "empty-state" "$tmp/out"; then ok; else bad "deliverables on a state without a staging run should exit 1"; cat "$tmp/out"; fi
