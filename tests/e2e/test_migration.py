@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import emuproc  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 PEOPLE = int(sys.argv[2]) if len(sys.argv) > 2 else 60
 MAPC, MAPRUN = os.path.join(BUILD, "mapc"), os.path.join(BUILD, "maprun")
@@ -37,17 +37,7 @@ def check(cond, what):
 
 
 def start(tmp, name, args):
-    port = os.path.join(tmp, name + ".json")
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    proc = subprocess.Popen([sys.executable] + args + ["--port-file", port], stdout=log, stderr=log)
-    for _ in range(400):
-        if os.path.exists(port):
-            with open(port) as f:
-                return proc, json.load(f)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError(name + " did not start")
+    return emuproc.start(args, os.path.join(tmp, name + ".json"), open(os.path.join(tmp, name + ".log"), "ab"))
 
 
 def run(args, env, **kw):
@@ -58,8 +48,7 @@ def run(args, env, **kw):
 
 
 def records(sf, obj):
-    with urllib.request.urlopen(sf["instance_url"] + "/__emu/records/" + obj, timeout=30) as r:
-        return json.loads(r.read())
+    return emuproc.admin(sf["instance_url"], "GET", "records/" + obj)
 
 
 def main():
@@ -175,8 +164,7 @@ def main():
                   "deleted person %s is not in the billing-reconciliation list" % d["cio_id"])
     finally:
         for p in procs:
-            p.terminate()
-            p.wait(5)
+            emuproc.stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -22,6 +22,8 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import emuproc  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 MAPC = os.path.join(BUILD, "mapc")
 MAPRUN = os.path.join(BUILD, "maprun")
@@ -40,30 +42,18 @@ KEY_FIELD = {"Lead": "cio_id__c", "Contact": "cio_id__c", "Account": "cio_accoun
 class Emulator:
     def __init__(self, tmp, sfdx=None, describe_dir=None, extra=()):
         self.portfile = os.path.join(tmp, "emu-%d.json" % time.monotonic_ns())
-        args = [sys.executable, EMU, "--port-file", self.portfile, "--client-secret", SECRET,
-                "--poll-delay", "1", "--page-size", "200"]
+        args = [EMU, "--client-secret", SECRET, "--poll-delay", "1", "--page-size", "200"]
         if sfdx:
             args += ["--sfdx", sfdx]
         if describe_dir:
             args += ["--describe-dir", describe_dir]
         args += list(extra)
         self.log = open(os.path.join(tmp, "emu.log"), "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        for _ in range(200):
-            if os.path.exists(self.portfile):
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("the emulator did not start; see %s" % self.log.name)
-            time.sleep(0.05)
-        with open(self.portfile) as f:
-            ports = json.load(f)
+        self.proc, ports = emuproc.start(args, self.portfile, self.log)
         self.login_url, self.instance_url = ports["login_url"], ports["instance_url"]
 
     def admin(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.instance_url + "/__emu/" + path, data=data, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read() or b"null")
+        return emuproc.admin(self.instance_url, method, path, body)
 
     def records(self, obj):
         return self.admin("GET", "records/" + obj)
@@ -89,11 +79,7 @@ class Emulator:
             return r.read()
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        emuproc.stop(self.proc)
         self.log.close()
 
 

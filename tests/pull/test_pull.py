@@ -18,9 +18,10 @@ import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import emuproc  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 MAPRUN = os.path.join(BUILD, "maprun")
 EMU_DIR = os.path.join(ROOT, "tests", "emulators", "customerio")
@@ -47,30 +48,15 @@ class Emulator:
     def __init__(self, tmp, ws, extra=()):
         self.portfile = os.path.join(tmp, "cio-port.json")
         self.log = open(os.path.join(tmp, "cio.log"), "ab")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(EMU_DIR, "cioemu.py"), "--port-file", self.portfile,
-                                      "--workspace", ws, "--api-key", KEY] + list(extra),
-                                     stdout=self.log, stderr=self.log)
-        for _ in range(200):
-            if os.path.exists(self.portfile):
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("the Customer.io emulator did not start")
-            time.sleep(0.05)
-        with open(self.portfile) as f:
-            self.url = json.load(f)["url"]
+        self.proc, ports = emuproc.start([os.path.join(EMU_DIR, "cioemu.py"), "--workspace", ws, "--api-key", KEY]
+                                         + list(extra), self.portfile, self.log)
+        self.url = ports["url"]
 
     def admin(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/__emu/" + path, data=data, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read() or b"null")
+        return emuproc.admin(self.url, method, path, body)
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        emuproc.stop(self.proc)
         self.log.close()
 
 

@@ -18,6 +18,8 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.path.join(HERE, "cioemu.py")
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+import emuproc  # noqa: E402
 GEN = os.path.join(HERE, "genworkspace.py")
 KEY = "test-key"
 
@@ -37,24 +39,14 @@ class Emu:
     def __init__(self, ws, *args):
         self.dir = tempfile.mkdtemp(prefix="cioemu-test-")
         self.pf = os.path.join(self.dir, "port.json")
-        self.err = open(os.path.join(self.dir, "stderr"), "w+")
-        self.proc = subprocess.Popen([sys.executable, EMU, "--port-file", self.pf, "--workspace", ws,
-                                      "--api-key", KEY] + list(args), stdout=subprocess.DEVNULL, stderr=self.err)
-        for _ in range(300):
-            if os.path.exists(self.pf) or self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        if self.proc.poll() is not None:
-            self.err.seek(0)
-            raise RuntimeError("emulator exited: %s" % self.err.read())
-        with open(self.pf) as fh:
-            self.port = json.load(fh)
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc, self.port = emuproc.start([EMU, "--workspace", ws, "--api-key", KEY] + list(args), self.pf,
+                                             self.log)
         self.host = urllib.parse.urlsplit(self.port["url"]).netloc
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(5)
-        self.err.close()
+        emuproc.stop(self.proc)
+        self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def raw(self, method, path, body=None, headers=None, host=None):

@@ -15,6 +15,8 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 EMU = os.path.join(HERE, "sfemu.py")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import emuproc  # noqa: E402
 DESCRIBE = os.path.join(ROOT, "stdlib", "salesforce")
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
 
@@ -73,28 +75,18 @@ class Emu:
     def __init__(self, *args, sfdx=None):
         self.dir = tempfile.mkdtemp(prefix="sfemu-test-")
         self.pf = os.path.join(self.dir, "ports.json")
-        cmd = [sys.executable, EMU, "--port-file", self.pf, "--describe-dir", DESCRIBE] + list(args)
+        cmd = [EMU, "--describe-dir", DESCRIBE] + list(args)
         if sfdx:
             cmd += ["--sfdx", sfdx]
-        self.err = open(os.path.join(self.dir, "stderr"), "w+")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err)
-        for _ in range(200):
-            if os.path.exists(self.pf) or self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        if self.proc.poll() is not None:
-            self.err.seek(0)
-            raise RuntimeError("emulator exited: %s" % self.err.read())
-        with open(self.pf) as fh:
-            self.ports = json.load(fh)
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc, self.ports = emuproc.start(cmd, self.pf, self.log)
         self.login = urllib.parse.urlsplit(self.ports["login_url"]).netloc
         self.inst = urllib.parse.urlsplit(self.ports["instance_url"]).netloc
         self.tok = self.token()["access_token"]
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(5)
-        self.err.close()
+        emuproc.stop(self.proc)
+        self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def raw(self, method, path, body=None, headers=None, host=None):
