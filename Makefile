@@ -83,7 +83,7 @@ $(BUILD)/test_logwriter: tests/unit/test_logwriter.c runtime/logwriter.h $(BUILD
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_reader: tests/unit/test_reader.c runtime/reader.h $(BUILD)/rt_reader.o $(BUILD)/rt_input.o \
-                      $(BUILD)/rt_jsonparse.o
+                      $(BUILD)/rt_jsonparse.o $(BUILD)/rt_value.o $(BUILD)/rt_utf8.o $(BUILD)/rt_jsonbuf.o
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_input: tests/unit/test_input.c runtime/input.h $(BUILD)/rt_input.o $(BUILD)/rt_jsonparse.o

@@ -4,12 +4,13 @@
 ** NBATCH batches go round a ring.  The producer (the thread, or rd_next
 ** itself without one) fills the batch after the last full one; the
 ** consumer takes full batches in order and holds one at a time.  A batch
-** is a list of events and a bump allocator: records' trees (jp_parse_with),
+** is a list of events and an Arena (value.h): records' trees (jp_parse_with),
 ** raw lines, details and file names are copied into it, so nothing in it
 ** points into the Input, whose buffer the next line reuses.  The lock is
 ** taken once per batch, not per record.
 */
 #include "reader.h"
+#include "value.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,13 +23,6 @@
 #define NBATCH 8
 #define BATCH_RECORDS 64
 #define BATCH_RAW ((size_t)64 << 10)   /* raw line bytes per batch, about */
-#define BLOCK ((size_t)64 << 10)       /* bump memory grows by this; larger blocks go at a reset */
-
-typedef struct Block {
-    struct Block *next;
-    size_t size, used;
-    _Alignas(16) unsigned char data[];
-} Block;
 
 typedef struct Span {
     const unsigned char *at;
@@ -41,7 +35,7 @@ typedef struct Batch {
     size_t nev, cap;
     size_t taken;               /* consumer: events handed out */
     size_t raw;                 /* producer: raw bytes copied in */
-    Block *blocks, *cur;
+    Arena *mem;                 /* the records' trees and texts */
 } Batch;
 
 typedef enum { MORE, LAST, STOPPED } Fill;
@@ -53,6 +47,7 @@ struct Reader {
     Input *in;                  /* producer: the open input, or NULL between files */
     Batch batches[NBATCH];
     Batch *filling;             /* producer: where balloc allocates */
+    unsigned char *lo, *hi;     /* producer: the current record's memory so far, while contiguous */
     /* the ring: full batches are head .. head + nfull - 1; the consumer holds head - 1 when held */
     int head, nfull;
     bool held;
@@ -64,40 +59,23 @@ struct Reader {
     atomic_bool stop;
 };
 
-static void oom(void)
-{
-    fputs("maprun: out of memory\n", stderr);
-    exit(3);
-}
+/* ---- a batch's memory: an Arena (value.h), reset when the batch is refilled */
 
-/* ---- a batch's memory */
-
+/*
+** Allocations of one record follow each other in the arena's block (up to
+** its alignment) unless a new block begins; lo..hi is their extent while
+** they do, for rd_next to prefetch.
+*/
 static void *balloc(void *ctx, size_t n)
 {
-    Batch *b = ((Reader *)ctx)->filling;
-    n = (n + 15) & ~(size_t)15;
-    while (!b->cur || b->cur->used + n > b->cur->size) {
-        Block *next = b->cur ? b->cur->next : b->blocks;
-        if (next && n <= next->size) {
-            next->used = 0;
-            b->cur = next;
-            continue;
-        }
-        size_t size = n > BLOCK ? n : BLOCK;
-        Block *k = malloc(sizeof *k + size);
-        if (!k)
-            oom();
-        k->size = size;
-        k->used = 0;
-        k->next = next;                     /* in front of a block too small for this request */
-        if (b->cur)
-            b->cur->next = k;
-        else
-            b->blocks = k;
-        b->cur = k;
-    }
-    void *p = b->cur->data + b->cur->used;
-    b->cur->used += n;
+    Reader *rd = ctx;
+    unsigned char *p = arena_alloc(rd->filling->mem, n);
+    if (!rd->lo)                                        /* the record's first allocation */
+        rd->lo = p, rd->hi = p + n;
+    else if (rd->hi && p >= rd->hi && p < rd->hi + _Alignof(max_align_t))
+        rd->hi = p + n;                                 /* the next one, in the same block */
+    else
+        rd->hi = NULL;                                  /* a new block: no single stretch */
     return p;
 }
 
@@ -109,21 +87,11 @@ static char *bcopy_text(Reader *rd, const char *s, size_t n)
     return p;
 }
 
-/* Empty the batch for refilling; blocks larger than BLOCK (a huge record's) are freed. */
 static void reset(Batch *b)
 {
-    Block **at = &b->blocks;
-    while (*at) {
-        Block *k = *at;
-        if (k->size > BLOCK) {
-            *at = k->next;
-            free(k);
-        } else {
-            k->used = 0;
-            at = &k->next;
-        }
-    }
-    b->cur = NULL;
+    if (!b->mem)
+        b->mem = arena_new();
+    arena_reset(b->mem);
     b->nev = b->taken = b->raw = 0;
 }
 
@@ -132,7 +100,7 @@ static RdEvent *push(Batch *b, RdType type)
     if (b->nev == b->cap) {
         b->cap = b->cap ? 2 * b->cap : BATCH_RECORDS + 8;
         if (!(b->ev = realloc(b->ev, b->cap * sizeof *b->ev)) || !(b->span = realloc(b->span, b->cap * sizeof *b->span)))
-            oom();
+            arena_oom();
     }
     b->span[b->nev] = (Span){NULL, 0};
     RdEvent *e = &b->ev[b->nev++];
@@ -188,16 +156,15 @@ static bool read_one(Reader *rd, Batch *b)
 {
     InputRecord rec;
     char err[512], msg[1200];
-    const Block *first = b->cur;
-    size_t from = first ? first->used : 0;
+    rd->lo = rd->hi = NULL;
     int rc = input_next(rd->in, &rec, err, sizeof err);
     if (rc == 1) {
         RdEvent *e = push(b, RD_RECORD);
         e->rec = rec;
         e->rec.raw = bcopy_text(rd, rec.raw, rec.rawlen);
         e->rec.detail = rec.detail ? bcopy_text(rd, rec.detail, strlen(rec.detail)) : NULL;
-        if (b->cur == first && first)       /* the record's tree and text, unless it crossed blocks */
-            b->span[b->nev - 1] = (Span){first->data + from, first->used - from};
+        if (rd->hi)                         /* the record's tree and text, unless they are not one stretch */
+            b->span[b->nev - 1] = (Span){rd->lo, (size_t)(rd->hi - rd->lo)};
         (void)input_detach(rd->in);         /* the tree is the batch's */
         b->raw += rec.rawlen;
         return true;
@@ -253,7 +220,7 @@ Reader *rd_open(char **specs, int nspecs, size_t max_line, bool threaded)
 {
     Reader *rd = calloc(1, sizeof *rd);
     if (!rd)
-        oom();
+        arena_oom();
     rd->specs = specs;
     rd->nspecs = nspecs;
     rd->max_line = max_line;
@@ -328,10 +295,7 @@ void rd_close(Reader *rd)
     }
     input_close(rd->in);
     for (int i = 0; i < NBATCH; i++) {
-        for (Block *k = rd->batches[i].blocks, *next; k; k = next) {
-            next = k->next;
-            free(k);
-        }
+        arena_free(rd->batches[i].mem);
         free(rd->batches[i].ev);
         free(rd->batches[i].span);
     }
